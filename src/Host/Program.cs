@@ -1,1 +1,5 @@
-Console.WriteLine("dfc");
+using DataflowContrastive.Host.Commands;
+
+using var interrupt = new CancellationTokenSource();
+
+return await CommandLine.DispatchAsync(args, interrupt.Token);

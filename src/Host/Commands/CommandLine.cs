@@ -1,0 +1,32 @@
+namespace DataflowContrastive.Host.Commands;
+
+/// <summary>Routes <c>dfc VERB ...</c> to the command that serves it.</summary>
+public static class CommandLine
+{
+    private const string Usage = """
+        usage: dfc <command> [arguments]
+
+        commands:
+          run PIPELINE.yaml        train as the pipeline file says, then export embeddings
+          pack --help              turn local images and captions into Parquet shards
+        """;
+
+    /// <summary>Runs the command named by the first argument and returns the process exit code.</summary>
+    public static async Task<int> DispatchAsync(string[] args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        string[] rest = args[1..];
+        switch (args[0])
+        {
+            default:
+                await Console.Error.WriteLineAsync($"dfc: unknown command '{args[0]}'.\n\n{Usage}");
+                return 2;
+        }
+    }
+}
