@@ -1,0 +1,88 @@
+using System.Globalization;
+using Parquet;
+using Parquet.Schema;
+
+namespace DataflowContrastive.Ingest;
+
+/// <summary>Reads one flat column of a row group into boxed values, null where the file holds null.</summary>
+internal static class ColumnValues
+{
+    public static async Task<object?[]> ReadAsync(ParquetRowGroupReader group, DataField field, int rowCount,
+        CancellationToken cancellationToken)
+    {
+        Type type = field.ClrType;
+        if (type == typeof(ReadOnlyMemory<char>) || type == typeof(string))
+        {
+            string?[] text = new string?[rowCount];
+            await group.ReadAsync(field, text.AsMemory(), null, cancellationToken);
+            return text;
+        }
+        if (type == typeof(ReadOnlyMemory<byte>) || type == typeof(byte[]))
+        {
+            byte[]?[] bytes = new byte[]?[rowCount];
+            await group.ReadAsync(field, bytes.AsMemory(), null, cancellationToken);
+            return bytes;
+        }
+        return type switch
+        {
+            _ when type == typeof(bool) => await ReadStructAsync<bool>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(sbyte) => await ReadStructAsync<sbyte>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(byte) => await ReadStructAsync<byte>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(short) => await ReadStructAsync<short>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(ushort) => await ReadStructAsync<ushort>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(int) => await ReadStructAsync<int>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(uint) => await ReadStructAsync<uint>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(long) => await ReadStructAsync<long>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(ulong) => await ReadStructAsync<ulong>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(float) => await ReadStructAsync<float>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(double) => await ReadStructAsync<double>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(decimal) => await ReadStructAsync<decimal>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(DateTime) =>
+                await ReadStructAsync<DateTime>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(DateOnly) =>
+                await ReadStructAsync<DateOnly>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(TimeSpan) =>
+                await ReadStructAsync<TimeSpan>(group, field, rowCount, cancellationToken),
+            _ when type == typeof(Guid) => await ReadStructAsync<Guid>(group, field, rowCount, cancellationToken),
+            _ => throw new NotSupportedException(
+                $"column {ShardColumnReader.DottedPath(field)} has type {type.Name}, which this reader does not read"),
+        };
+    }
+
+    /// <summary>The text form of a label or key value: strings as they are, numbers in invariant culture.</summary>
+    public static string? AsText(object? value) => value switch
+    {
+        null => null,
+        string text => text,
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    private static async Task<object?[]> ReadStructAsync<T>(ParquetRowGroupReader group, DataField field,
+        int rowCount, CancellationToken cancellationToken)
+        where T : struct
+    {
+        object?[] boxed = new object?[rowCount];
+
+        // A column that can hold no null must be read through the non-nullable overload: the nullable one
+        // misplaces values when there are no definition levels.
+        if (field.MaxDefinitionLevel == 0)
+        {
+            T[] values = new T[rowCount];
+            await group.ReadAsync(field, values.AsMemory(), null, cancellationToken);
+            for (int i = 0; i < rowCount; i++)
+            {
+                boxed[i] = values[i];
+            }
+            return boxed;
+        }
+
+        T?[] nullable = new T?[rowCount];
+        await group.ReadAsync(field, nullable.AsMemory(), null, cancellationToken);
+        for (int i = 0; i < rowCount; i++)
+        {
+            boxed[i] = nullable[i];
+        }
+        return boxed;
+    }
+}

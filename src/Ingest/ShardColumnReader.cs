@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Parquet;
+using Parquet.Schema;
+using Polly;
+
+namespace DataflowContrastive.Ingest;
+
+/// <summary>
+/// Reads named flat columns of a Parquet shard row group by row group, within the budgets of
+/// <see cref="IngestOptions"/>, retrying transient I/O failures and turning every sign of bad data into a
+/// <see cref="ShardException"/>. <see cref="ShardReader"/> is built on it; it also serves files of any schema.
+/// </summary>
+public sealed class ShardColumnReader
+{
+    private readonly IngestOptions _options;
+    private readonly ResiliencePipeline _retry;
+    private readonly Func<string, Stream> _open;
+
+    /// <summary>Creates a reader with validated <paramref name="options"/>.</summary>
+    public ShardColumnReader(IngestOptions options)
+        : this(options, OpenFile, TimeProvider.System)
+    {
+    }
+
+    /// <summary>For tests: <paramref name="open"/> replaces opening the file, <paramref name="time"/> the clock.</summary>
+    internal ShardColumnReader(IngestOptions options, Func<string, Stream> open, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _open = open;
+        _retry = TransientIo.CreatePipeline(options, time);
+    }
+
+    /// <summary>
+    /// Reads the columns named by their dotted paths (<c>caption</c>, <c>image.bytes</c>) from every row group of
+    /// <paramref name="shardPath"/>, in file order. A column the shard lacks, a list or map column, a row group
+    /// over <see cref="IngestOptions.MaxRowGroupBytes"/> and corrupt data raise <see cref="ShardException"/>;
+    /// batches of earlier row groups have been delivered by then.
+    /// </summary>
+    public IAsyncEnumerable<ColumnBatch> ReadAsync(string shardPath, IReadOnlyList<string> columns,
+        CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
+        ArgumentNullException.ThrowIfNull(columns);
+        return ReadAsync(shardPath, schema => [.. columns.Select(name => FindColumn(schema, shardPath, name))],
+            cancellationToken);
+    }
+
+    /// <summary>Like the public overload, with the columns chosen from the schema once the footer is read.</summary>
+    internal async IAsyncEnumerable<ColumnBatch> ReadAsync(string shardPath,
+        Func<ParquetSchema, IReadOnlyList<DataField>> chooseColumns,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ParquetReader reader = await OpenAsync(shardPath, cancellationToken);
+        await using (reader)
+        {
+            IReadOnlyList<DataField> fields = chooseColumns(reader.Schema);
+            long firstRow = 0;
+            for (int rowGroup = 0; rowGroup < reader.RowGroupCount; rowGroup++)
+            {
+                ColumnBatch batch = await ReadRowGroupAsync(reader, shardPath, fields, rowGroup, firstRow,
+                    cancellationToken);
+                yield return batch;
+                firstRow += batch.RowCount;
+            }
+        }
+    }
+
+    /// <summary>The dotted path of a column, as <see cref="ReadAsync(string, IReadOnlyList{string}, CancellationToken)"/> takes it.</summary>
+    public static string DottedPath(DataField field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return string.Join('.', field.Path.ToList());
+    }
+
+    private static DataField FindColumn(ParquetSchema schema, string shardPath, string name)
+    {
+        DataField? field = schema.GetDataFields().FirstOrDefault(f => DottedPath(f) == name);
+        return field ?? throw new ShardException(shardPath, null,
+            $"no column '{name}'; the shard has {string.Join(", ", schema.GetDataFields().Select(DottedPath))}");
+    }
+
+    private static Stream OpenFile(string path) =>
+        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024,
+            FileOptions.Asynchronous | FileOptions.RandomAccess);
+
+    private async Task<ParquetReader> OpenAsync(string shardPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(async ct =>
+            {
+                Stream stream = _open(shardPath);
+                try
+                {
+                    await ParquetFooter.CheckAsync(stream, shardPath, ct);
+                    ParquetReader reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: false, ct);
+
+                    // The schema is decoded lazily; decoding it here keeps its failures inside this handler.
+                    _ = reader.Schema.GetDataFields();
+                    return reader;
+                }
+                catch
+                {
+                    await stream.DisposeAsync();
+                    throw;
+                }
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ShardException)
+        {
+            throw new ShardException(shardPath, null, TransientIo.Describe(e, _options.RetryCount), e);
+        }
+    }
+
+    private async Task<ColumnBatch> ReadRowGroupAsync(ParquetReader reader, string shardPath,
+        IReadOnlyList<DataField> fields, int rowGroup, long firstRow, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ParquetRowGroupReader group = reader.OpenRowGroupReader(rowGroup);
+            CheckBudget(group, shardPath, fields, rowGroup, firstRow);
+            int rowCount = checked((int)group.RowCount);
+            string?[] problems = new string?[rowCount];
+            var columns = new List<object?[]>(fields.Count);
+            foreach (DataField field in fields)
+            {
+                object?[] values = await _retry.ExecuteAsync(
+                    async ct => await ColumnValues.ReadAsync(group, field, rowCount, ct), cancellationToken);
+                DropOversized(values, DottedPath(field), problems);
+                columns.Add(values);
+            }
+            return new ColumnBatch(rowGroup, firstRow, rowCount, [.. fields.Select(DottedPath)], columns, problems);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ShardException)
+        {
+            throw new ShardException(shardPath, firstRow,
+                $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e);
+        }
+    }
+
+    // The metadata states each column chunk's uncompressed size: checking it first keeps a hostile or
+    // oversized row group from being decompressed at all.
+    private void CheckBudget(ParquetRowGroupReader group, string shardPath, IReadOnlyList<DataField> fields,
+        int rowGroup, long firstRow)
+    {
+        long total = 0;
+        foreach (DataField field in fields)
+        {
+            long size = group.GetMetadata(field)?.MetaData?.TotalUncompressedSize ?? 0;
+            total += Math.Max(size, 0);
+            if (size > _options.MaxRowGroupBytes || total > _options.MaxRowGroupBytes)
+            {
+                throw new ShardException(shardPath, firstRow,
+                    $"row group {rowGroup} is too large: its columns {string.Join(", ", fields.Select(DottedPath))} "
+                    + $"hold at least {Bytes(total)} uncompressed (column {DottedPath(field)}: {Bytes(size)}), over "
+                    + $"the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes); it was not loaded");
+            }
+        }
+
+        DataField? nested = fields.FirstOrDefault(f => f.MaxRepetitionLevel > 0);
+        if (nested is not null)
+        {
+            throw new ShardException(shardPath, firstRow,
+                $"column {DottedPath(nested)} is a list or map; only flat columns are read");
+        }
+        if (group.RowCount > Array.MaxLength)
+        {
+            throw new ShardException(shardPath, firstRow, $"row group {rowGroup} claims {group.RowCount} rows");
+        }
+    }
+
+    private void DropOversized(object?[] values, string column, string?[] problems)
+    {
+        for (int row = 0; row < values.Length; row++)
+        {
+            long size = values[row] switch
+            {
+                byte[] bytes => bytes.Length,
+                string text when Encoding.UTF8.GetMaxByteCount(text.Length) > _options.MaxValueBytes =>
+                    Encoding.UTF8.GetByteCount(text),
+                _ => 0,
+            };
+            if (size > _options.MaxValueBytes)
+            {
+                values[row] = null;
+                problems[row] = $"column {column} holds {Bytes(size)}, over the {Bytes(_options.MaxValueBytes)} "
+                    + "value budget (MaxValueBytes)";
+            }
+        }
+    }
+
+    internal static string Bytes(long count) => count switch
+    {
+        >= 1L << 30 => $"{count / (double)(1L << 30):0.##} GiB",
+        >= 1L << 20 => $"{count / (double)(1L << 20):0.##} MiB",
+        >= 1L << 10 => $"{count / 1024.0:0.##} KiB",
+        _ => $"{count} bytes",
+    };
+}

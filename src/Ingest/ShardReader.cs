@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+
+namespace DataflowContrastive.Ingest;
+
+/// <summary>
+/// Reads the image, caption, label and key of every row of a Parquet shard, row group by row group, so that
+/// memory holds one row group at a time. Bad data ends the shard with a <see cref="ShardException"/>.
+/// </summary>
+public sealed class ShardReader
+{
+    private readonly IngestOptions _options;
+    private readonly ShardColumnReader _columns;
+
+    /// <summary>Creates a reader; <paramref name="options"/> are validated here.</summary>
+    public ShardReader(IngestOptions options)
+        : this(options, new ShardColumnReader(options))
+    {
+    }
+
+    internal ShardReader(IngestOptions options, ShardColumnReader columns)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _columns = columns;
+    }
+
+    /// <summary>
+    /// Yields the rows of <paramref name="shardPath"/> in file order. A zero-row shard yields nothing. A shard
+    /// that is corrupt, holds links instead of images or exceeds a budget raises <see cref="ShardException"/>;
+    /// the rows of earlier row groups have been yielded by then. Transient I/O failures are retried first.
+    /// </summary>
+    public async IAsyncEnumerable<RawSample> ReadAsync(string shardPath,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
+        string fullPath = Path.GetFullPath(shardPath);
+        string fileName = Path.GetFileName(fullPath);
+        ShardColumns? columns = null;
+
+        IAsyncEnumerable<ColumnBatch> batches = _columns.ReadAsync(fullPath, schema =>
+        {
+            columns = ShardColumns.Resolve(schema, _options.Columns, fullPath);
+            return columns.Fields;
+        }, cancellationToken);
+
+        await foreach (ColumnBatch batch in batches)
+        {
+            // Fields is image first, then caption, label and key where present, the order used here.
+            int next = 1;
+            object?[]? captions = columns!.Caption is null ? null : batch.Columns[next++];
+            object?[]? labels = columns.Label is null ? null : batch.Columns[next++];
+            object?[]? keys = columns.Key is null ? null : batch.Columns[next];
+
+            for (int i = 0; i < batch.RowCount; i++)
+            {
+                long row = batch.FirstRow + i;
+                yield return new RawSample(
+                    fullPath,
+                    row,
+                    ColumnValues.AsText(keys?[i]) ?? $"{fileName}:{row}",
+                    (byte[]?)batch.Columns[0][i],
+                    ColumnValues.AsText(captions?[i]),
+                    ColumnValues.AsText(labels?[i]))
+                {
+                    Problem = batch.Problems[i],
+                };
+            }
+        }
+    }
+}
