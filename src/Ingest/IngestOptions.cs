@@ -1,6 +1,8 @@
 namespace DataflowContrastive.Ingest;
 
-/// <summary>How shards are read. Every property has a working default; call <see cref="Validate"/> at start-up.</summary>
+/// <summary>
+/// How shards are read. Every property has a working default; call <see cref="Validate"/> at start-up.
+/// </summary>
 public sealed class IngestOptions
 {
     /// <summary>Default of <see cref="MaxRowGroupBytes"/>: 512 MiB.</summary>
@@ -21,7 +23,9 @@ public sealed class IngestOptions
     /// <summary>The largest single value (an image, a caption) accepted. Default 64 MiB.</summary>
     public long MaxValueBytes { get; init; } = DefaultMaxValueBytes;
 
-    /// <summary>How often a transient I/O failure (a briefly locked file, a flaky mount) is retried. Default 3.</summary>
+    /// <summary>
+    /// How often a transient I/O failure (a briefly locked file, a flaky mount) is retried. Default 3.
+    /// </summary>
     public int RetryCount { get; init; } = 3;
 
     /// <summary>
@@ -54,7 +58,8 @@ public sealed class IngestOptions
         }
         if (RetryBaseDelay <= TimeSpan.Zero || RetryBaseDelay > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"RetryBaseDelay must be above zero and at most one minute, was {RetryBaseDelay}.",
+            throw new ArgumentException(
+                $"RetryBaseDelay must be above zero and at most one minute, was {RetryBaseDelay}.",
                 nameof(RetryBaseDelay));
         }
     }

@@ -23,7 +23,9 @@ public sealed class ShardColumnReader
     {
     }
 
-    /// <summary>For tests: <paramref name="open"/> replaces opening the file, <paramref name="time"/> the clock.</summary>
+    /// <summary>
+    /// For tests: <paramref name="open"/> replaces opening the file, <paramref name="time"/> the clock.
+    /// </summary>
     internal ShardColumnReader(IngestOptions options, Func<string, Stream> open, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -68,7 +70,10 @@ public sealed class ShardColumnReader
         }
     }
 
-    /// <summary>The dotted path of a column, as <see cref="ReadAsync(string, IReadOnlyList{string}, CancellationToken)"/> takes it.</summary>
+    /// <summary>
+    /// The dotted path of a column (<c>image.bytes</c>), as
+    /// <see cref="ReadAsync(string, IReadOnlyList{string}, CancellationToken)"/> takes it.
+    /// </summary>
     public static string DottedPath(DataField field)
     {
         ArgumentNullException.ThrowIfNull(field);

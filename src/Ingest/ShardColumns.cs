@@ -15,7 +15,8 @@ namespace DataflowContrastive.Ingest;
 /// </remarks>
 internal sealed record ShardColumns(DataField Image, DataField? Caption, DataField? Label, DataField? Key)
 {
-    private static readonly string[] ImageNames = ["jpg", "jpeg", "png", "webp", "image", "image_bytes", "img", "bytes"];
+    private static readonly string[] ImageNames =
+        ["jpg", "jpeg", "png", "webp", "image", "image_bytes", "img", "bytes"];
     private static readonly string[] CaptionNames = ["caption", "text", "txt", "sentence", "title"];
     private static readonly string[] LabelNames = ["label", "labels", "class", "cls"];
     private static readonly string[] KeyNames = ["key", "__key__", "id"];

@@ -24,6 +24,7 @@ public static class CommandLine
         string[] rest = args[1..];
         switch (args[0])
         {
+            case "pack": return await PackCommand.RunAsync(rest, cancellationToken);
             default:
                 await Console.Error.WriteLineAsync($"dfc: unknown command '{args[0]}'.\n\n{Usage}");
                 return 2;

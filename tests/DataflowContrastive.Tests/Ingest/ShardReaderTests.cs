@@ -71,7 +71,8 @@ public sealed class ShardReaderTests : IDisposable
 
         // The shard's own size column, written by pyarrow beside the bytes, says how long each image is.
         var sizes = new List<object?>();
-        await foreach (ColumnBatch batch in new ShardColumnReader(new IngestOptions()).ReadAsync(path, ["size"], default))
+        var reader = new ShardColumnReader(new IngestOptions());
+        await foreach (ColumnBatch batch in reader.ReadAsync(path, ["size"], default))
         {
             sizes.AddRange(batch["size"]);
         }

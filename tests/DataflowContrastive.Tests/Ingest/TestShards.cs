@@ -14,7 +14,7 @@ internal static class TestShards
         return path;
     }
 
-    /// <summary>A flat shard: binary <c>image</c>, string <c>caption</c>, int <c>label</c>, string <c>key</c>.</summary>
+    /// <summary>A flat shard: binary image, string caption, int label, string key.</summary>
     public static async Task WriteFlatAsync(string path, IReadOnlyList<(byte[]? Image, string? Caption, int? Label,
         string Key)[]> rowGroups)
     {

@@ -1,0 +1,216 @@
+using System.Globalization;
+using System.Text;
+using DataflowContrastive.Ingest;
+using SkiaSharp;
+
+namespace DataflowContrastive.Host.Commands;
+
+/// <summary>
+/// <c>dfc pack</c>: turns local images with captions (a COCO captions file, a CSV/TSV table, or one folder per
+/// class) into Parquet shards in the Hugging Face image layout that <c>dfc run</c> reads.
+/// </summary>
+public static class PackCommand
+{
+    private const string Usage = """
+        usage: dfc pack SOURCE... --out DIR [options]
+
+        sources (at least one; several are packed one after another):
+          --coco CAPTIONS.json --images DIR   a COCO captions file and its image folder (repeatable, in pairs);
+                                              ATTRIBUTION.md listing each image's Flickr URL and licence is
+                                              written beside the shards
+          --table FILE                        CSV or TSV (.tsv) with columns image, caption[, label]; image paths
+                                              relative to the table
+          --class-folders DIR                 one subfolder per class; the folder name is the label
+
+        options:
+          --licenses 4,5                COCO licence ids to keep (default: all)
+          --captions-per-image N        COCO captions per image, one row each (default 1)
+          --rows-per-shard N            rows per shard (default 1000)
+          --row-group-size N            rows per row group (default 100)
+          --prefix NAME                 shard names NAME-00000.parquet, ... (default shard)
+          --out DIR                     output folder
+        """;
+
+    /// <summary>Runs <c>dfc pack</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        PackArguments parsed;
+        try
+        {
+            parsed = PackArguments.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"dfc pack: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+
+        try
+        {
+            return await PackAsync(parsed, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException
+            or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            await Console.Error.WriteLineAsync($"dfc pack: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> PackAsync(PackArguments parsed, CancellationToken ct)
+    {
+        var packedFiles = new HashSet<string>(StringComparer.Ordinal);
+        IEnumerable<PackItem> items = parsed.Sources(packedFiles);
+        var writer = new ShardWriter(parsed.Out, parsed.WriterOptions, Measure);
+
+        IReadOnlyList<string> shards = await writer.WriteAsync(items, ct);
+
+        if (parsed.Coco.Count > 0)
+        {
+            string attribution = Path.Combine(parsed.Out, "ATTRIBUTION.md");
+            await File.WriteAllTextAsync(attribution, Attribution(parsed, packedFiles), ct);
+            Console.WriteLine($"wrote {attribution}");
+        }
+        Console.WriteLine($"wrote {shards.Count} shard(s) to {Path.GetFullPath(parsed.Out)}");
+        return shards.Count > 0 ? 0 : 1;
+    }
+
+    // Reads the header only: width and height as stored, before any EXIF orientation.
+    private static (int Width, int Height) Measure(byte[] image)
+    {
+        using var data = SKData.CreateCopy(image);
+        using SKCodec? codec = SKCodec.Create(data);
+        return codec is null
+            ? throw new InvalidDataException("An image could not be read: its format is not recognised.")
+            : (codec.Info.Width, codec.Info.Height);
+    }
+
+    private static string Attribution(PackArguments parsed, HashSet<string> packedFiles)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Attribution").AppendLine()
+            .AppendLine("The images in these shards are photographs from the COCO 2017 dataset, published on Flickr by")
+            .AppendLine("their authors under the licences listed below; each is stored unchanged. The captions are")
+            .AppendLine("COCO's, under the Creative Commons Attribution 4.0 License")
+            .AppendLine("(https://creativecommons.org/licenses/by/4.0/).").AppendLine()
+            .AppendLine("| file | Flickr URL | licence | licence URL |")
+            .AppendLine("|---|---|---|---|");
+        foreach ((string json, _) in parsed.Coco)
+        {
+            foreach (CocoImage image in PackSources.ReadCocoImages(json, parsed.Licenses))
+            {
+                if (packedFiles.Contains(image.FileName))
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {image.FileName} | {image.FlickrUrl} | {image.LicenseName} | {image.LicenseUrl} |");
+                }
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The parsed command line of <c>dfc pack</c>; <see cref="Parse"/> throws ArgumentException on a mistake.
+    /// </summary>
+    private sealed class PackArguments
+    {
+        public List<(string Json, string Images)> Coco { get; } = [];
+
+        public List<string> Tables { get; } = [];
+
+        public List<string> ClassFolders { get; } = [];
+
+        public HashSet<int>? Licenses { get; private set; }
+
+        public int CaptionsPerImage { get; private set; } = 1;
+
+        public string Out { get; private set; } = "";
+
+        public ShardWriterOptions WriterOptions { get; private set; } = new();
+
+        public static PackArguments Parse(string[] args)
+        {
+            var parsed = new PackArguments();
+            var images = new List<string>();
+            var jsons = new List<string>();
+            int rowsPerShard = new ShardWriterOptions().RowsPerShard;
+            int rowGroupSize = new ShardWriterOptions().RowGroupSize;
+            string prefix = new ShardWriterOptions().Prefix;
+
+            for (int i = 0; i < args.Length; i++)
+            {
+                string value = i + 1 < args.Length
+                    ? args[i + 1]
+                    : throw new ArgumentException($"{args[i]} needs a value.");
+                switch (args[i])
+                {
+                    case "--coco": jsons.Add(value); break;
+                    case "--images": images.Add(value); break;
+                    case "--table": parsed.Tables.Add(value); break;
+                    case "--class-folders": parsed.ClassFolders.Add(value); break;
+                    case "--licenses": parsed.Licenses = [.. value.Split(',').Select(v => Number(args[i], v))]; break;
+                    case "--captions-per-image": parsed.CaptionsPerImage = Number(args[i], value); break;
+                    case "--rows-per-shard": rowsPerShard = Number(args[i], value); break;
+                    case "--row-group-size": rowGroupSize = Number(args[i], value); break;
+                    case "--prefix": prefix = value; break;
+                    case "--out": parsed.Out = value; break;
+                    default: throw new ArgumentException($"unknown option '{args[i]}'.");
+                }
+                i++;
+            }
+
+            if (jsons.Count != images.Count)
+            {
+                throw new ArgumentException("each --coco needs one --images folder, given in the same order.");
+            }
+            parsed.Coco.AddRange(jsons.Zip(images));
+            if (parsed.Coco.Count + parsed.Tables.Count + parsed.ClassFolders.Count == 0)
+            {
+                throw new ArgumentException("no source: give --coco with --images, --table or --class-folders.");
+            }
+            if (string.IsNullOrWhiteSpace(parsed.Out))
+            {
+                throw new ArgumentException("--out DIR is required.");
+            }
+            if (parsed.CaptionsPerImage < 1)
+            {
+                throw new ArgumentException("--captions-per-image must be at least 1.");
+            }
+            parsed.WriterOptions = new ShardWriterOptions
+            {
+                RowsPerShard = rowsPerShard, RowGroupSize = rowGroupSize, Prefix = prefix,
+            };
+            parsed.WriterOptions.Validate();
+            return parsed;
+        }
+
+        /// <summary>All items of all sources in command-line order; records each packed image's path.</summary>
+        public IEnumerable<PackItem> Sources(HashSet<string> packedPaths)
+        {
+            IEnumerable<PackItem> all = Coco
+                .SelectMany(c => PackSources.FromCocoCaptions(c.Json, c.Images, Licenses, CaptionsPerImage))
+                .Concat(Tables.SelectMany(PackSources.FromTable))
+                .Concat(ClassFolders.SelectMany(PackSources.FromClassFolders));
+            foreach (PackItem item in all)
+            {
+                if (item.Path is not null)
+                {
+                    packedPaths.Add(item.Path);
+                }
+                yield return item;
+            }
+        }
+
+        private static int Number(string option, string value) =>
+            int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number)
+                ? number
+                : throw new ArgumentException($"{option} takes a whole number, not '{value}'.");
+    }
+}

@@ -1,0 +1,103 @@
+using DataflowContrastive.Host.Commands;
+using DataflowContrastive.Ingest;
+
+namespace DataflowContrastive.Tests.Ingest;
+
+public sealed class PackTests : IDisposable
+{
+    private readonly string _folder = TestShards.NewFolder();
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static async Task<List<ColumnBatch>> ReadColumnsAsync(string shard, params string[] columns)
+    {
+        var batches = new List<ColumnBatch>();
+        var reader = new ShardColumnReader(new IngestOptions());
+        await foreach (ColumnBatch batch in reader.ReadAsync(shard, columns, default))
+        {
+            batches.Add(batch);
+        }
+        return batches;
+    }
+
+    [Fact]
+    public async Task Packing_a_table_keeps_the_bytes_and_states_the_real_sizes()
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        string[] names = ["chelsea.png", "coffee.png", "camera.png"];
+        foreach (string name in names)
+        {
+            File.Copy(TestPaths.Shared("data", "skimage-clip", name), Path.Combine(images, name));
+        }
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
+            "image,caption,label\nchelsea.png,\"a cat, \"\"tabby\"\"\nsecond line\",cat\ncoffee.png,a cup,\n"
+            + "camera.png,a man,person\n");
+        string output = Path.Combine(_folder, "out");
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out", output,
+            "--rows-per-shard", "2", "--row-group-size", "1", "--prefix", "t"], default);
+
+        Assert.Equal(0, exit);
+        Assert.Equal(["t-00000.parquet", "t-00001.parquet"],
+            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var rows = new List<RawSample>();
+        foreach (string shard in ShardDiscovery.Find([output], "/"))
+        {
+            await foreach (RawSample sample in new ShardReader(new IngestOptions()).ReadAsync(shard, default))
+            {
+                rows.Add(sample);
+            }
+        }
+        Assert.Equal(["chelsea_0", "coffee_1", "camera_2"], rows.Select(r => r.Key));
+        Assert.Equal(["a cat, \"tabby\"\nsecond line", "a cup", "a man"], rows.Select(r => r.Caption));
+        Assert.Equal(["cat", null, "person"], rows.Select(r => r.Label));
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(images, names[i])), rows[i].Image);
+        }
+
+        List<ColumnBatch> first = await ReadColumnsAsync(Path.Combine(output, "t-00000.parquet"), "width", "height");
+        Assert.Equal(2, first.Count);
+        byte[] chelsea = await File.ReadAllBytesAsync(Path.Combine(images, "chelsea.png"));
+        Assert.Equal(CocoSampleTests.PngSize(chelsea), ((int)first[0]["width"][0]!, (int)first[0]["height"][0]!));
+    }
+
+    [Fact]
+    public void Packing_class_folders_labels_each_image_with_its_folder()
+    {
+        string root = Path.Combine(_folder, "classes");
+        foreach (string label in new[] { "cat", "dog" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, label));
+            File.Copy(TestPaths.Shared("data", "cifar10-test", label, "0000.jpg"), Path.Combine(root, label, "a.jpg"));
+        }
+        File.WriteAllText(Path.Combine(root, "cat", "notes.txt"), "not an image");
+
+        PackItem[] items = [.. PackSources.FromClassFolders(root)];
+
+        Assert.Equal(["cat/a", "dog/a"], items.Select(i => i.Key));
+        Assert.Equal(["cat", "dog"], items.Select(i => i.Label));
+        Assert.All(items, i => Assert.Null(i.Caption));
+    }
+
+    [Fact]
+    public void A_COCO_file_gives_one_row_per_caption_up_to_the_limit_sharing_the_image()
+    {
+        string json = TestPaths.Shared("data", "coco-mini", "annotations", "captions_val2017.json");
+
+        PackItem[] items = [.. PackSources.FromCocoCaptions(json, TestPaths.Shared("data", "coco-mini", "val2017"),
+            new HashSet<int> { 4 }, captionsPerImage: 2)];
+
+        // captions_val2017.json lists 17 images under licence 4, each with five captions.
+        Assert.Equal(34, items.Length);
+        Assert.Equal(["000000397133_0", "000000397133_1"], items.Take(2).Select(i => i.Key));
+        Assert.Same(items[0].Image, items[1].Image);
+    }
+
+    [Fact]
+    public async Task Pack_without_a_source_is_a_usage_error()
+    {
+        Assert.Equal(2, await PackCommand.RunAsync(["--out", _folder], default));
+    }
+}
