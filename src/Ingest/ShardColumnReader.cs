@@ -132,8 +132,7 @@ public sealed class ShardColumnReader
             var columns = new List<object?[]>(fields.Count);
             foreach (DataField field in fields)
             {
-                object?[] values = await _retry.ExecuteAsync(
-                    async ct => await ColumnValues.ReadAsync(group, field, rowCount, ct), cancellationToken);
+                object?[] values = await ReadColumnAsync(group, field, rowCount, cancellationToken);
                 DropOversized(values, DottedPath(field), problems);
                 columns.Add(values);
             }
@@ -144,6 +143,29 @@ public sealed class ShardColumnReader
             throw new ShardException(shardPath, firstRow,
                 $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e);
         }
+    }
+
+    private async Task<object?[]> ReadColumnAsync(ParquetRowGroupReader group, DataField field, int rowCount,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(
+                async ct => await ColumnValues.ReadAsync(group, field, rowCount, ct), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && StatisticsSayAllNull(group, field, rowCount))
+        {
+            // Some writers store an all-null data page (v2) with an empty compressed payload, which the library
+            // refuses to decompress; the chunk's statistics then vouch that every value is null.
+            return new object?[rowCount];
+        }
+    }
+
+    private static bool StatisticsSayAllNull(ParquetRowGroupReader group, DataField field, int rowCount)
+    {
+        Parquet.Meta.ColumnMetaData? chunk = group.GetMetadata(field)?.MetaData;
+        return field.MaxDefinitionLevel > 0 && field.MaxRepetitionLevel == 0 && chunk is not null
+            && chunk.NumValues == rowCount && chunk.Statistics?.NullCount == rowCount;
     }
 
     // The metadata states each column chunk's uncompressed size: checking it first keeps a hostile or
