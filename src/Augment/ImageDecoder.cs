@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using SkiaSharp;
+
+namespace DataflowContrastive.Augment;
+
+/// <summary>
+/// Turns encoded bytes into upright, opaque 8-bit RGB pixels, or rejects them with
+/// <see cref="ImageRejectedException"/>. The format is found from the bytes, never from a name. Only the first
+/// frame of an animated image is used. Embedded colour profiles are not applied, as Pillow does not apply them.
+/// </summary>
+public static class ImageDecoder
+{
+    /// <summary>Reads the header: format, upright size, orientation and frame count. No pixels are decoded.</summary>
+    /// <exception cref="ImageRejectedException">The bytes are not an image we can read.</exception>
+    public static ImageHeader Probe(ReadOnlySpan<byte> encoded)
+    {
+        return Open(encoded, static (_, header) => header);
+    }
+
+    /// <summary>
+    /// Decodes the first frame to an RGBA8888 bitmap that is opaque and upright (EXIF orientation applied), with
+    /// transparency composited onto <see cref="DecodeOptions.Background"/>. CMYK, YCCK, grayscale, palette and
+    /// 16-bit sources all come out as 8-bit RGB.
+    /// </summary>
+    /// <param name="encoded">The file's bytes.</param>
+    /// <param name="options">Pixel budget and background.</param>
+    /// <param name="atLeast">
+    /// When set, a JPEG may be decoded at a reduced DCT scale (1/8 steps) as long as the upright result is at least
+    /// this size; other formats are always decoded at full size.
+    /// </param>
+    /// <exception cref="ImageRejectedException">Truncated, corrupt, too large or unsupported data.</exception>
+    public static SKBitmap Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, SKSizeI? atLeast = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using PooledPixels pixels = DecodePooled(encoded, options, _ => atLeast, out _);
+        SKBitmap bitmap = new(new SKImageInfo(pixels.Width, pixels.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        pixels.Span.CopyTo(bitmap.GetPixelSpan());
+        return bitmap;
+    }
+
+    /// <summary>
+    /// The decode used on the hot path: <paramref name="plan"/> sees the header (after the pixel budget is checked)
+    /// and returns the smallest upright size it needs, or null for full size.
+    /// </summary>
+    internal static PooledPixels DecodePooled(
+        ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, SKSizeI?> plan, out ImageHeader header)
+    {
+        (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h) =>
+        {
+            if (h.PixelCount > options.MaxPixels)
+            {
+                throw new ImageRejectedException(ImageRejectedException.TooManyPixels,
+                    $"The {h.Format} header declares {h.Width}x{h.Height} pixels, more than the budget of "
+                    + $"{options.MaxPixels}.");
+            }
+            return (DecodeFirstFrame(codec, h, options, plan(h)), h);
+        });
+        header = result.Header;
+        return result.Pixels;
+    }
+
+    /// <summary>Opens a codec over the bytes without copying them and hands it, with its header, to use.</summary>
+    private static unsafe T Open<T>(ReadOnlySpan<byte> encoded, Func<SKCodec, ImageHeader, T> use)
+    {
+        SKEncodedImageFormat? sniffed = EncodedIntegrity.Sniff(encoded);
+        if (sniffed is null)
+        {
+            throw new ImageRejectedException(ImageRejectedException.UnsupportedFormat,
+                $"The {encoded.Length} bytes do not start like any image format we decode.");
+        }
+        if (!EncodedIntegrity.IsComplete(encoded, sniffed.Value))
+        {
+            throw new ImageRejectedException(ImageRejectedException.Truncated,
+                $"The {sniffed} data ends before the image does ({encoded.Length} bytes).");
+        }
+
+        fixed (byte* start = encoded)
+        {
+            // The SKData only borrows the bytes; both it and the codec are gone before the span is unpinned.
+            using SKData data = SKData.Create((IntPtr)start, encoded.Length);
+            using SKCodec? codec = SKCodec.Create(data);
+            if (codec is null)
+            {
+                RejectUnopenable(encoded, sniffed.Value);
+            }
+            return use(codec, HeaderOf(codec));
+        }
+    }
+
+    private static ImageHeader HeaderOf(SKCodec codec)
+    {
+        SKImageInfo info = codec.Info;
+        SKEncodedOrigin origin = codec.EncodedOrigin;
+        bool swap = SwapsAxes(origin);
+        return new ImageHeader(codec.EncodedFormat, swap ? info.Height : info.Width, swap ? info.Width : info.Height,
+            origin, Math.Max(1, codec.FrameCount));
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void RejectUnopenable(ReadOnlySpan<byte> encoded, SKEncodedImageFormat format)
+    {
+        // Skia refuses some headers outright (a BMP claiming trillions of pixels); say so as the budget would.
+        if (HeaderDimensions.TryRead(encoded, format, out long width, out long height)
+            && width * height > DecodeOptions.LargestMaxPixels)
+        {
+            throw new ImageRejectedException(ImageRejectedException.TooManyPixels,
+                $"The {format} header declares {width}x{height} pixels, more than any budget allows.");
+        }
+        throw new ImageRejectedException(ImageRejectedException.Corrupt,
+            $"The {format} header ({encoded.Length} bytes) could not be read.");
+    }
+
+    private static PooledPixels DecodeFirstFrame(
+        SKCodec codec, ImageHeader header, DecodeOptions options, SKSizeI? atLeast)
+    {
+        (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, atLeast);
+        bool opaque = codec.Info.AlphaType == SKAlphaType.Opaque;
+
+        // No colour space on the target: Skia then leaves the encoded values alone, as Pillow does.
+        SKImageInfo info = new(size.Width, size.Height, SKColorType.Rgba8888,
+            opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
+        PooledPixels pixels = PooledPixels.Rent(size.Width, size.Height);
+        try
+        {
+            ReadPixels(codec, info, pixels, header.Format);
+            if (!opaque)
+            {
+                Composite(pixels, options.Background);
+            }
+            if (header.Origin is not SKEncodedOrigin.TopLeft)
+            {
+                using PooledPixels stored = pixels;
+                pixels = Orientation.Apply(stored, header.Origin);
+            }
+            pixels.Scale = 1.0 / denominator;
+            return pixels;
+        }
+        catch
+        {
+            pixels.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Full size, or the smallest of libjpeg's 1/8, 1/4 and 1/2 DCT scales (the ones Skia decodes to) that is no
+    /// smaller than asked.
+    /// </summary>
+    private static (SKSizeI Size, int Denominator) ChooseDecodeSize(
+        SKCodec codec, ImageHeader header, SKSizeI? atLeast)
+    {
+        SKSizeI full = codec.Info.Size;
+        if (atLeast is not { } wanted || header.Format != SKEncodedImageFormat.Jpeg)
+        {
+            return (full, 1);
+        }
+
+        // The codec works in stored orientation; the caller asked in upright orientation.
+        SKSizeI need = SwapsAxes(header.Origin) ? new SKSizeI(wanted.Height, wanted.Width) : wanted;
+        foreach (int denominator in (ReadOnlySpan<int>)[8, 4, 2])
+        {
+            SKSizeI scaled = codec.GetScaledDimensions(1f / denominator);
+            bool exact = scaled.Width == (full.Width + denominator - 1) / denominator
+                && scaled.Height == (full.Height + denominator - 1) / denominator;
+            if (exact && scaled.Width >= need.Width && scaled.Height >= need.Height)
+            {
+                return (scaled, denominator);
+            }
+        }
+        return (full, 1);
+    }
+
+    private static unsafe void ReadPixels(SKCodec codec, SKImageInfo info, PooledPixels pixels, SKEncodedImageFormat f)
+    {
+        SKCodecResult result;
+        fixed (byte* p = pixels.Span)
+        {
+            result = codec.GetPixels(info, (IntPtr)p, pixels.RowBytes, new SKCodecOptions(0));
+        }
+        switch (result)
+        {
+            case SKCodecResult.Success:
+                return;
+            case SKCodecResult.IncompleteInput:
+                throw new ImageRejectedException(ImageRejectedException.Truncated,
+                    $"The {f} decoder ran out of data before the first frame was complete.");
+            case SKCodecResult.Unimplemented or SKCodecResult.InvalidConversion:
+                throw new ImageRejectedException(ImageRejectedException.UnsupportedFormat,
+                    $"The {f} decoder cannot produce 8-bit RGB from this file ({result}).");
+            default:
+                throw new ImageRejectedException(ImageRejectedException.Corrupt,
+                    $"The {f} decoder failed: {result}.");
+        }
+    }
+
+    /// <summary>Puts the background behind premultiplied pixels in place, leaving them opaque.</summary>
+    private static unsafe void Composite(PooledPixels pixels, SKColor background)
+    {
+        SKImageInfo info = new(pixels.Width, pixels.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        fixed (byte* p = pixels.Span)
+        {
+            using SKBitmap bitmap = new();
+            bool installed = bitmap.InstallPixels(info, (IntPtr)p, pixels.RowBytes);
+            Debug.Assert(installed, "RGBA8888 premultiplied is always installable.");
+            using SKCanvas canvas = new(bitmap);
+            canvas.DrawColor(background.WithAlpha(255), SKBlendMode.DstOver);
+        }
+    }
+
+    internal static bool SwapsAxes(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop
+        or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+}

@@ -1,0 +1,165 @@
+using System.Buffers;
+using SkiaSharp;
+
+namespace DataflowContrastive.Augment;
+
+/// <summary>
+/// Encoded bytes in, a normalised CHW float tensor of side <see cref="AugmentOptions.ImageSize"/> out. Thread-safe:
+/// every call owns its buffers and its random generator, so results depend only on the bytes and the seed.
+/// </summary>
+public sealed class ImageTransform
+{
+    /// <summary>A crop at least this many times the output side may come from a reduced-scale JPEG decode.</summary>
+    private const int ReducedDecodeMargin = 2;
+
+    private readonly AugmentOptions _augment;
+    private readonly DecodeOptions _decode;
+    private readonly RecipeSettings _recipe;
+    private readonly Normalizer _normalizer;
+
+    /// <summary>Validates both option sets and prepares the normalisation table.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public ImageTransform(AugmentOptions augment, DecodeOptions decode)
+    {
+        ArgumentNullException.ThrowIfNull(augment);
+        ArgumentNullException.ThrowIfNull(decode);
+        augment.Validate();
+        decode.Validate();
+        _augment = augment;
+        _decode = decode;
+        _recipe = augment.Resolve();
+        _normalizer = new Normalizer(augment.Mean, augment.Std);
+    }
+
+    /// <summary>Output side in pixels.</summary>
+    public int ImageSize => _augment.ImageSize;
+
+    /// <summary>Floats written per image: 3 × side × side.</summary>
+    public int OutputLength => 3 * ImageSize * ImageSize;
+
+    /// <summary>
+    /// Training view: torchvision <c>RandomResizedCrop</c> (size, the recipe's scale and ratio, the configured
+    /// filter, bicubic by default), a horizontal flip with the recipe's probability, then normalisation.
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The bytes cannot become an image.</exception>
+    public void ApplyTrain(ReadOnlySpan<byte> encoded, SampleSeed seed, Span<float> destination)
+    {
+        CheckDestination(destination);
+        SampleRandom rng = seed.CreateRandom();
+        CropBox crop = default;
+        using PooledPixels pixels = ImageDecoder.DecodePooled(encoded, _decode, header =>
+        {
+            crop = RandomResizedCrop.GetParams(header.Width, header.Height, _recipe.ScaleMin, _recipe.ScaleMax,
+                _augment.RatioMin, _augment.RatioMax, rng);
+            return CropDecodeSize(header, crop);
+        }, out ImageHeader header);
+        bool flip = rng.NextBool(_recipe.FlipProbability);
+        WriteCrop(pixels, header, crop, flip, destination);
+    }
+
+    /// <summary>
+    /// The training view for fixed parameters: torchvision's <c>resized_crop</c> of <paramref name="crop"/>
+    /// (upright source pixels), optionally <c>hflip</c>, then normalisation.
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The bytes cannot become an image.</exception>
+    public void ApplyResizedCrop(ReadOnlySpan<byte> encoded, CropBox crop, bool flip, Span<float> destination)
+    {
+        CheckDestination(destination);
+        using PooledPixels pixels = ImageDecoder.DecodePooled(encoded, _decode, header =>
+        {
+            if (crop.Top < 0 || crop.Left < 0 || crop.Height < 1 || crop.Width < 1
+                || crop.Top + crop.Height > header.Height || crop.Left + crop.Width > header.Width)
+            {
+                throw new ArgumentOutOfRangeException(nameof(crop), crop,
+                    $"The crop must lie inside the {header.Width}x{header.Height} image.");
+            }
+            return CropDecodeSize(header, crop);
+        }, out ImageHeader header);
+        WriteCrop(pixels, header, crop, flip, destination);
+    }
+
+    /// <summary>
+    /// Evaluation view, as open_clip's: <c>Resize</c> of the shorter side to the output side (the configured filter),
+    /// <c>CenterCrop</c>, then normalisation. Only the kept window of the resize is computed.
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The bytes cannot become an image.</exception>
+    public void ApplyEval(ReadOnlySpan<byte> encoded, Span<float> destination)
+    {
+        CheckDestination(destination);
+        int side = ImageSize;
+        (int newWidth, int newHeight) = (0, 0);
+        using PooledPixels pixels = ImageDecoder.DecodePooled(encoded, _decode, header =>
+        {
+            (newWidth, newHeight) = ShorterSideTo(header.Width, header.Height, side);
+            bool reduce = _augment.ReducedDecode && newWidth * ReducedDecodeMargin <= header.Width
+                && newHeight * ReducedDecodeMargin <= header.Height;
+            return reduce ? new SKSizeI(newWidth * ReducedDecodeMargin, newHeight * ReducedDecodeMargin) : null;
+        }, out ImageHeader header);
+
+        // torchvision's CenterCrop rounds the offsets with Python's round, which rounds halves to even.
+        int top = (int)Math.Round((newHeight - side) / 2.0, MidpointRounding.ToEven);
+        int left = (int)Math.Round((newWidth - side) / 2.0, MidpointRounding.ToEven);
+        // A reduced decode's last row and column cover only part of a block: the box ends inside them.
+        ResampleWindow window = new(0, 0, header.Width * pixels.Scale, header.Height * pixels.Scale, newWidth,
+            newHeight, left, top, side, side);
+        ResampleAndWrite(pixels, window, flip: false, destination);
+    }
+
+    /// <summary>torchvision's <c>Resize(int)</c> output size: shorter side to <paramref name="side"/>.</summary>
+    internal static (int Width, int Height) ShorterSideTo(int width, int height, int side)
+    {
+        // Python: int(requested_new_short * long / short), a float division truncated.
+        if (width <= height)
+        {
+            return (side, (int)((double)side * height / width));
+        }
+        return ((int)((double)side * width / height), side);
+    }
+
+    private SKSizeI? CropDecodeSize(ImageHeader header, CropBox crop)
+    {
+        int need = ImageSize * ReducedDecodeMargin;
+        if (!_augment.ReducedDecode || crop.Width < need || crop.Height < need)
+        {
+            return null;
+        }
+        double factor = Math.Max((double)need / crop.Width, (double)need / crop.Height);
+        return new SKSizeI((int)Math.Ceiling(header.Width * factor), (int)Math.Ceiling(header.Height * factor));
+    }
+
+    private void WriteCrop(PooledPixels pixels, ImageHeader header, CropBox crop, bool flip, Span<float> destination)
+    {
+        // The decode may be reduced; the crop is in full-size upright pixels.
+        double s = pixels.Scale;
+        int side = ImageSize;
+        ResampleWindow window = new(crop.Left * s, crop.Top * s, (crop.Left + crop.Width) * s,
+            (crop.Top + crop.Height) * s, side, side, 0, 0, side, side);
+        ResampleAndWrite(pixels, window, flip, destination);
+    }
+
+    private void ResampleAndWrite(PooledPixels pixels, in ResampleWindow window, bool flip, Span<float> destination)
+    {
+        int side = ImageSize;
+        byte[] rgba = ArrayPool<byte>.Shared.Rent(side * side * 4);
+        try
+        {
+            Span<byte> view = rgba.AsSpan(0, side * side * 4);
+            Resampler.Resample(pixels, window, _augment.Interpolation, view);
+            _normalizer.Write(view, side, flip, destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private void CheckDestination(Span<float> destination)
+    {
+        if (destination.Length != OutputLength)
+        {
+            throw new ArgumentException(
+                $"The destination must hold 3 x {ImageSize} x {ImageSize} = {OutputLength} floats; it holds "
+                + $"{destination.Length}.", nameof(destination));
+        }
+    }
+}

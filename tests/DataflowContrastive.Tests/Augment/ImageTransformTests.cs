@@ -1,0 +1,171 @@
+using DataflowContrastive.Augment;
+
+namespace DataflowContrastive.Tests.Augment;
+
+public class ImageTransformTests
+{
+    /// <summary>
+    /// One 8-bit level after normalisation is 1 / 255 / std, about 0.0146 for CLIP's smallest std. The resampler
+    /// follows Pillow's filter and its 8-bit rounding between passes but sums in float where Pillow sums in 22-bit
+    /// fixed point, so a value that lands next to a rounding boundary may come out one level apart.
+    /// </summary>
+    private const double OneLevel = 1 / 255.0 / 0.26130258;
+
+    [Theory]
+    [InlineData("train_rocket.f32")]
+    [InlineData("train_rocket_flip.f32")]
+    [InlineData("train_coffee.f32")]
+    [InlineData("train_coffee_flip.f32")]
+    public void Resized_crop_equals_torchvision_within_one_level(string reference)
+    {
+        TransformCase c = AugmentFixtures.Transform(reference);
+        ImageTransform transform = Transform(c.Size, reducedDecode: false);
+        float[] actual = new float[transform.OutputLength];
+
+        transform.ApplyResizedCrop(Source(c), new CropBox(c.Top, c.Left, c.Height, c.Width), c.Flip, actual);
+
+        Difference d = Difference.Of(actual, AugmentFixtures.ReadFloats(c.F32));
+        Assert.True(d.Max <= OneLevel * 1.001 && d.Mean <= OneLevel * 0.01, $"{reference}: {d}");
+    }
+
+    [Theory]
+    [InlineData("eval_rocket.f32")]
+    [InlineData("eval_coffee.f32")]
+    public void Eval_transform_equals_torchvision_resize_and_center_crop_within_one_level(string reference)
+    {
+        TransformCase c = AugmentFixtures.Transform(reference);
+        ImageTransform transform = Transform(c.Size, reducedDecode: false);
+        float[] actual = new float[transform.OutputLength];
+
+        transform.ApplyEval(Source(c), actual);
+
+        Difference d = Difference.Of(actual, AugmentFixtures.ReadFloats(c.F32));
+        Assert.True(d.Max <= OneLevel * 1.001 && d.Mean <= OneLevel * 0.01, $"{reference}: {d}");
+    }
+
+    /// <summary>
+    /// A reduced-scale JPEG decode (here 1/2) computes each pixel from the low frequencies of an 8x8 block before
+    /// the bicubic filter runs, so it is close to torchvision's full decode and resize but not equal: measured 6 to
+    /// 9 levels at the sharpest edges and 0.3 levels on average; allowed 12 and 0.5.
+    /// </summary>
+    [Theory]
+    [InlineData("train_rocket.f32")]
+    [InlineData("eval_rocket.f32")]
+    public void Reduced_scale_jpeg_decode_stays_close_to_torchvision(string reference)
+    {
+        TransformCase c = AugmentFixtures.Transform(reference);
+        float[] reduced = Run(Transform(c.Size, reducedDecode: true), c);
+        float[] exact = Run(Transform(c.Size, reducedDecode: false), c);
+
+        Difference d = Difference.Of(reduced, AugmentFixtures.ReadFloats(c.F32));
+        Assert.True(d.Max <= OneLevel * 12 && d.Mean <= OneLevel * 0.5, $"{reference}: {d}");
+        Assert.NotEqual(exact, reduced);
+    }
+
+    [Fact]
+    public void Same_seed_gives_identical_output_and_another_view_does_not()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"));
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 64, Recipe = "simclr" }, new DecodeOptions());
+        float[] first = new float[transform.OutputLength];
+        float[] again = new float[transform.OutputLength];
+        float[] other = new float[transform.OutputLength];
+
+        transform.ApplyTrain(bytes, new SampleSeed(7, 2, 123, 0), first);
+        Parallel.For(0, 4, _ => transform.ApplyTrain(bytes, new SampleSeed(7, 2, 123, 0), new float[first.Length]));
+        transform.ApplyTrain(bytes, new SampleSeed(7, 2, 123, 0), again);
+        transform.ApplyTrain(bytes, new SampleSeed(7, 2, 123, 1), other);
+
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void Train_output_is_the_resized_crop_that_torchvision_params_would_give()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "coffee.png"));
+        AugmentOptions options = new() { ImageSize = 32, Recipe = "simclr", FlipProbability = 0 };
+        ImageTransform transform = new(options, new DecodeOptions());
+        SampleSeed seed = new(1, 0, 5, 0);
+        RecipeSettings r = options.Resolve();
+        CropBox expectedCrop = RandomResizedCrop.GetParams(600, 400, r.ScaleMin, r.ScaleMax, options.RatioMin,
+            options.RatioMax, seed.CreateRandom());
+        float[] train = new float[transform.OutputLength];
+        float[] fixedCrop = new float[transform.OutputLength];
+
+        transform.ApplyTrain(bytes, seed, train);
+        transform.ApplyResizedCrop(bytes, expectedCrop, flip: false, fixedCrop);
+
+        Assert.Equal(fixedCrop, train);
+    }
+
+    [Fact]
+    public void Destination_of_the_wrong_length_is_a_caller_error()
+    {
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 8 }, new DecodeOptions());
+        byte[] bytes = AugmentFixtures.Bug("pillow__hopper_orientation_6.jpg");
+
+        ArgumentException e = Assert.Throws<ArgumentException>(() => transform.ApplyEval(bytes, new float[10]));
+
+        Assert.Equal("destination", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData("pillow__truncated_jpeg.jpg", ImageRejectedException.Truncated)]
+    [InlineData("pillow__truncated_image.png", ImageRejectedException.Truncated)]
+    [InlineData("pillow__reallybig.bmp", ImageRejectedException.TooManyPixels)]
+    public void Bad_images_are_rejected_by_both_transforms(string file, string reason)
+    {
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 8 }, new DecodeOptions());
+        byte[] bytes = AugmentFixtures.Bug(file);
+        float[] output = new float[transform.OutputLength];
+
+        Assert.Equal(reason, Assert.Throws<ImageRejectedException>(() => transform.ApplyEval(bytes, output)).Reason);
+        Assert.Equal(reason, Assert.Throws<ImageRejectedException>(
+            () => transform.ApplyTrain(bytes, new SampleSeed(1, 0, 0, 0), output)).Reason);
+    }
+
+    [Fact]
+    public void Upright_picture_is_cropped_not_the_stored_one()
+    {
+        byte[] rotated = AugmentFixtures.Bug("pillow__hopper_orientation_6.jpg");
+        byte[] upright = AugmentFixtures.ReadBytes("pillow__hopper_orientation_6.rgb");
+        ImageTransform transform = Transform(4, reducedDecode: false);
+        float[] actual = new float[transform.OutputLength];
+
+        // A 4x4 resized crop of the top-left 8x8 block: compare the mean red with the upright reference's block.
+        transform.ApplyResizedCrop(rotated, new CropBox(0, 0, 8, 8), flip: false, actual);
+
+        double expectedRed = 0;
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 8; x++)
+            {
+                expectedRed += upright[((y * 128) + x) * 3] / 64.0;
+            }
+        }
+        float[] mean = AugmentFixtures.Manifest.Mean;
+        float[] std = AugmentFixtures.Manifest.Std;
+        double actualRed = (actual[..16].Average() * std[0] + mean[0]) * 255;
+        Assert.InRange(actualRed, expectedRed - 2, expectedRed + 2);
+    }
+
+    private static float[] Run(ImageTransform transform, TransformCase c)
+    {
+        float[] output = new float[transform.OutputLength];
+        if (c.Kind == "eval")
+        {
+            transform.ApplyEval(Source(c), output);
+        }
+        else
+        {
+            transform.ApplyResizedCrop(Source(c), new CropBox(c.Top, c.Left, c.Height, c.Width), c.Flip, output);
+        }
+        return output;
+    }
+
+    private static ImageTransform Transform(int size, bool reducedDecode) =>
+        new(new AugmentOptions { ImageSize = size, ReducedDecode = reducedDecode }, new DecodeOptions());
+
+    private static byte[] Source(TransformCase c) => File.ReadAllBytes(TestPaths.Shared(c.Source.Split('/')));
+}

@@ -1,0 +1,82 @@
+using DataflowContrastive.Train;
+using static TorchSharp.torch;
+
+namespace DataflowContrastive.Tests.Train;
+
+public class ClipTrainerTests
+{
+    private const int Batch = 4;
+
+    [Fact]
+    public void Training_on_one_fixed_batch_drives_the_loss_down()
+    {
+        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 200, CPU, seed: 3);
+        float[] images = TinyModels.Images(Batch, seed: 3);
+        long[] tokens = TinyModels.Tokens(Batch);
+
+        StepResult first = trainer.TrainStep(images, tokens, Batch);
+        StepResult last = first;
+        for (int i = 0; i < 24; i++)
+        {
+            last = trainer.TrainStep(images, tokens, Batch);
+        }
+
+        // Chance level for 4 pairs is ln 4 = 1.386.
+        Assert.InRange(first.Loss, 0.8, 4);
+        Assert.True(last.Loss < 0.1 * first.Loss, $"loss went from {first.Loss} to {last.Loss}");
+        Assert.Equal(25, last.Step);
+        Assert.Equal(25, trainer.Step);
+    }
+
+    [Fact]
+    public void Step_result_reports_the_scheduled_learning_rate_and_the_temperature()
+    {
+        var optimizer = new OptimizerOptions { LearningRate = 1e-3, WarmupSteps = 4 };
+        using var trainer = new ClipTrainer(TinyModels.Options, optimizer, 10, CPU, seed: 4);
+
+        StepResult result = trainer.TrainStep(TinyModels.Images(Batch, 4), TinyModels.Tokens(Batch), Batch);
+
+        // First of 4 warm-up steps: 1e-3 / 4. The temperature starts at 1/0.07 and moves by about one step of AdamW.
+        Assert.Equal(1, result.Step);
+        Assert.Equal(2.5e-4, result.LearningRate, 12);
+        Assert.InRange(result.Temperature, (1 / 0.07) - 0.1, (1 / 0.07) + 0.1);
+        Assert.Equal(trainer.Temperature, result.Temperature, 6);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_weights_and_another_seed_different_ones()
+    {
+        float[] images = TinyModels.Images(2, seed: 5);
+        using var a = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 5);
+        using var b = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 5);
+        using var c = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 6);
+
+        Assert.Equal(a.EmbedImages(images, 2), b.EmbedImages(images, 2));
+        Assert.NotEqual(a.EmbedImages(images, 2), c.EmbedImages(images, 2));
+    }
+
+    [Fact]
+    public void Embeddings_come_back_as_unit_rows()
+    {
+        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 7);
+
+        float[] texts = trainer.EmbedTexts(TinyModels.Tokens(3), 3);
+
+        Assert.Equal(3 * 8, texts.Length);
+        for (int row = 0; row < 3; row++)
+        {
+            double norm = Math.Sqrt(texts.AsSpan(row * 8, 8).ToArray().Sum(v => (double)v * v));
+            Assert.Equal(1, norm, 5);
+        }
+    }
+
+    [Fact]
+    public void A_batch_whose_size_does_not_match_the_arrays_is_refused()
+    {
+        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 8);
+
+        var error = Assert.Throws<ArgumentException>(
+            () => trainer.TrainStep(TinyModels.Images(3, 8), TinyModels.Tokens(4), 4));
+        Assert.Equal("images", error.ParamName);
+    }
+}
