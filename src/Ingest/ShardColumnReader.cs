@@ -71,6 +71,25 @@ public sealed class ShardColumnReader
     }
 
     /// <summary>
+    /// The number of rows <paramref name="shardPath"/> holds, from its footer alone: no data page is read. A corrupt
+    /// footer raises <see cref="ShardException"/>.
+    /// </summary>
+    public async Task<long> CountRowsAsync(string shardPath, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
+        ParquetReader reader = await OpenAsync(shardPath, cancellationToken);
+        await using (reader)
+        {
+            long rows = 0;
+            for (int rowGroup = 0; rowGroup < reader.RowGroupCount; rowGroup++)
+            {
+                rows += reader.OpenRowGroupReader(rowGroup).RowCount;
+            }
+            return rows;
+        }
+    }
+
+    /// <summary>
     /// The dotted path of a column (<c>image.bytes</c>), as
     /// <see cref="ReadAsync(string, IReadOnlyList{string}, CancellationToken)"/> takes it.
     /// </summary>

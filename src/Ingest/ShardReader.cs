@@ -24,6 +24,10 @@ public sealed class ShardReader
         _columns = columns;
     }
 
+    /// <summary>The number of rows the shard holds, from its footer; see <see cref="ShardColumnReader"/>.</summary>
+    public Task<long> CountRowsAsync(string shardPath, CancellationToken cancellationToken) =>
+        _columns.CountRowsAsync(shardPath, cancellationToken);
+
     /// <summary>
     /// Yields the rows of <paramref name="shardPath"/> in file order. A zero-row shard yields nothing. A shard
     /// that is corrupt, holds links instead of images or exceeds a budget raises <see cref="ShardException"/>;
