@@ -1,0 +1,95 @@
+using System.Globalization;
+using DataflowContrastive.Augment;
+using DataflowContrastive.Ingest;
+using DataflowContrastive.Train;
+using SkiaSharp;
+
+namespace DataflowContrastive.Host.Pipelines;
+
+/// <summary>Hands each area the options it owns, taken from a checked pipeline definition.</summary>
+public static class AreaOptions
+{
+    public static IngestOptions Ingest(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        SourceSettings source = definition.Source;
+        return new IngestOptions
+        {
+            Columns = new ColumnMapping
+            {
+                Image = source.ImageColumn,
+                Caption = source.CaptionColumn,
+                Label = source.LabelColumn,
+                Key = source.KeyColumn,
+            },
+            MaxRowGroupBytes = source.MaxRowGroupBytes,
+            MaxValueBytes = source.MaxValueBytes,
+            RetryCount = source.Retries,
+            RetryBaseDelay = source.RetryDelay,
+        };
+    }
+
+    public static AugmentOptions Augment(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ImageSettings images = definition.Images;
+        return new AugmentOptions
+        {
+            ImageSize = images.Size,
+            Recipe = images.Recipe,
+            ScaleMin = images.ScaleMin,
+            ScaleMax = images.ScaleMax,
+            RatioMin = images.RatioMin,
+            RatioMax = images.RatioMax,
+            FlipProbability = images.FlipProbability,
+            Mean = [.. images.Mean],
+            Std = [.. images.Std],
+        };
+    }
+
+    public static DecodeOptions Decode(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string hex = definition.Images.Background;
+        return new DecodeOptions
+        {
+            MaxPixels = definition.Images.MaxPixels,
+            Background = new SKColor(
+                byte.Parse(hex.AsSpan(1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                byte.Parse(hex.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                byte.Parse(hex.AsSpan(5, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)),
+        };
+    }
+
+    public static ModelOptions Model(this PipelineDefinition definition, int vocabularySize)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ModelSettings model = definition.Model;
+        return new ModelOptions
+        {
+            EmbedDim = model.EmbedDim,
+            ImageSize = definition.Images.Size,
+            ImageWidths = [.. model.ImageWidths],
+            TextWidth = model.TextWidth,
+            TextLayers = model.TextLayers,
+            TextHeads = model.TextHeads,
+            ContextLength = model.ContextLength,
+            VocabularySize = vocabularySize,
+        };
+    }
+
+    public static OptimizerOptions Optimizer(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        OptimizerSettings optimizer = definition.Optimizer;
+        return new OptimizerOptions
+        {
+            LearningRate = optimizer.LearningRate,
+            WeightDecay = optimizer.WeightDecay,
+            Beta1 = optimizer.Beta1,
+            Beta2 = optimizer.Beta2,
+            Epsilon = optimizer.Epsilon,
+            WarmupSteps = optimizer.WarmupSteps,
+        };
+    }
+}

@@ -1,0 +1,164 @@
+namespace DataflowContrastive.Host.Pipelines;
+
+/// <summary>How positive and negative pairs are chosen.</summary>
+public enum ContrastiveMode
+{
+    /// <summary>An image and its caption are positives; the other pairs of the batch are negatives.</summary>
+    Clip,
+}
+
+/// <summary>
+/// Everything a pipeline file says, with the defaults of every key it leaves out. Built only by
+/// <see cref="PipelineFileReader"/>, which checks each value before any work starts. Relative paths in the file are
+/// resolved against the folder that holds the file.
+/// </summary>
+public sealed class PipelineDefinition
+{
+    /// <summary>The pipeline file this definition was read from, as a full path.</summary>
+    public string SourceFile { get; internal set; } = "";
+
+    /// <summary>A short name for logs; the file name without its extension unless <c>name</c> says otherwise.</summary>
+    public string Name { get; internal set; } = "";
+
+    public ContrastiveMode Mode { get; internal set; } = ContrastiveMode.Clip;
+
+    public SourceSettings Source { get; } = new();
+
+    public ImageSettings Images { get; } = new();
+
+    public BatchSettings Batch { get; } = new();
+
+    public ModelSettings Model { get; } = new();
+
+    public OptimizerSettings Optimizer { get; } = new();
+
+    public TrainSettings Train { get; } = new();
+
+    public CheckpointSettings Checkpoint { get; } = new();
+
+    public ExportSettings Export { get; } = new();
+
+    /// <summary>The folder for everything a run writes (rejects, summary; checkpoints and embeddings by default).</summary>
+    public string OutputDirectory { get; internal set; } = "";
+}
+
+public sealed class SourceSettings
+{
+    public IReadOnlyList<string> Shards { get; internal set; } = [];
+
+    public string? ImageColumn { get; internal set; }
+
+    public string? CaptionColumn { get; internal set; }
+
+    public string? LabelColumn { get; internal set; }
+
+    public string? KeyColumn { get; internal set; }
+
+    public long MaxRowGroupBytes { get; internal set; } = 512L << 20;
+
+    public long MaxValueBytes { get; internal set; } = 64L << 20;
+
+    public int Retries { get; internal set; } = 3;
+
+    public TimeSpan RetryDelay { get; internal set; } = TimeSpan.FromMilliseconds(200);
+
+    public int ShuffleBuffer { get; internal set; } = 1000;
+}
+
+public sealed class ImageSettings
+{
+    public int Size { get; internal set; } = 224;
+
+    public string Recipe { get; internal set; } = "clip";
+
+    public double ScaleMin { get; internal set; } = 0.9;
+
+    public double ScaleMax { get; internal set; } = 1.0;
+
+    public double RatioMin { get; internal set; } = 3.0 / 4.0;
+
+    public double RatioMax { get; internal set; } = 4.0 / 3.0;
+
+    public double FlipProbability { get; internal set; }
+
+    public IReadOnlyList<float> Mean { get; internal set; } = [0.48145466f, 0.4578275f, 0.40821073f];
+
+    public IReadOnlyList<float> Std { get; internal set; } = [0.26862954f, 0.26130258f, 0.27577711f];
+
+    public long MaxPixels { get; internal set; } = 89_478_485;
+
+    /// <summary>The colour that transparent pixels are composited onto, as #RRGGBB.</summary>
+    public string Background { get; internal set; } = "#ffffff";
+
+    public int Workers { get; internal set; } = Environment.ProcessorCount;
+}
+
+public sealed class BatchSettings
+{
+    public int Size { get; internal set; } = 32;
+}
+
+public sealed class ModelSettings
+{
+    public int EmbedDim { get; internal set; } = 128;
+
+    public IReadOnlyList<int> ImageWidths { get; internal set; } = [32, 64, 128, 256];
+
+    public int TextWidth { get; internal set; } = 128;
+
+    public int TextLayers { get; internal set; } = 2;
+
+    public int TextHeads { get; internal set; } = 4;
+
+    public int ContextLength { get; internal set; } = 32;
+}
+
+public sealed class OptimizerSettings
+{
+    public double LearningRate { get; internal set; } = 5e-4;
+
+    public double WeightDecay { get; internal set; } = 0.1;
+
+    public double Beta1 { get; internal set; } = 0.9;
+
+    public double Beta2 { get; internal set; } = 0.98;
+
+    public double Epsilon { get; internal set; } = 1e-6;
+
+    public int WarmupSteps { get; internal set; } = 10;
+}
+
+public sealed class TrainSettings
+{
+    /// <summary>Passes over the data; ignored when <see cref="Steps"/> is set.</summary>
+    public int Epochs { get; internal set; } = 1;
+
+    /// <summary>Optimizer steps to take, or null to run <see cref="Epochs"/> passes.</summary>
+    public int? Steps { get; internal set; }
+
+    public long Seed { get; internal set; } = 42;
+
+    public string Device { get; internal set; } = "auto";
+
+    public int LogEvery { get; internal set; } = 10;
+}
+
+public sealed class CheckpointSettings
+{
+    public string Directory { get; internal set; } = "";
+
+    public int Every { get; internal set; } = 100;
+
+    public int Keep { get; internal set; } = 3;
+}
+
+public sealed class ExportSettings
+{
+    public bool Enabled { get; internal set; } = true;
+
+    public string Directory { get; internal set; } = "";
+
+    public int RowsPerShard { get; internal set; } = 10_000;
+
+    public int RecallSamples { get; internal set; } = 10_000;
+}

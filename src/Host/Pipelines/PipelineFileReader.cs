@@ -1,0 +1,240 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace DataflowContrastive.Host.Pipelines;
+
+/// <summary>
+/// Reads a pipeline file (YAML) into a <see cref="PipelineDefinition"/>. Every problem is collected, with its line
+/// and key, and reported at once in a <see cref="PipelineFileException"/>: a file is refused before any work starts.
+/// </summary>
+public static class PipelineFileReader
+{
+    private static readonly Dictionary<string, PipelineKey> KeysByPath =
+        PipelineKeys.All.ToDictionary(k => k.Path, StringComparer.Ordinal);
+
+    private static readonly HashSet<string> Sections = PipelineKeys.All
+        .SelectMany(k => Prefixes(k.Path))
+        .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Reads and checks the pipeline file at <paramref name="path"/>.</summary>
+    public static PipelineDefinition Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);
+        }
+        return Parse(File.ReadAllText(fullPath), fullPath);
+    }
+
+    /// <summary>Parses pipeline-file text; <paramref name="sourceFile"/> names it in errors and anchors paths.</summary>
+    public static PipelineDefinition Parse(string yaml, string sourceFile)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourceFile);
+
+        var errors = new List<PipelineFileError>();
+        var definition = new PipelineDefinition
+        {
+            SourceFile = sourceFile,
+            Name = Path.GetFileNameWithoutExtension(sourceFile),
+        };
+        string baseDirectory = Path.GetDirectoryName(sourceFile) ?? Directory.GetCurrentDirectory();
+
+        YamlMappingNode? root = LoadRoot(yaml, sourceFile, errors);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (root is not null)
+        {
+            Bind(root, "", definition, baseDirectory, seen, errors);
+        }
+        ApplyDerivedDefaults(definition);
+        CheckTogether(definition, root, seen, errors);
+
+        return errors.Count == 0 ? definition : throw new PipelineFileException(errors);
+    }
+
+    private static YamlMappingNode? LoadRoot(string yaml, string file, List<PipelineFileError> errors)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            errors.Add(new PipelineFileError(file, (int)e.Start.Line, (int)e.Start.Column, "",
+                $"not valid YAML: {e.InnerException?.Message ?? e.Message}"));
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner can fail this way on some malformed text without saying where.
+            Mark where = LastGoodMark(yaml);
+            errors.Add(new PipelineFileError(file, (int)where.Line, (int)where.Column, "",
+                $"not valid YAML after this point: {e.Message}"));
+            return null;
+        }
+
+        if (stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root)
+        {
+            return root;
+        }
+        errors.Add(new PipelineFileError(file, 1, 1, "", "expected one YAML document holding a mapping of keys"));
+        return null;
+    }
+
+    private static Mark LastGoodMark(string yaml)
+    {
+        var scanner = new Scanner(new StringReader(yaml));
+        Mark last = Mark.Empty;
+        try
+        {
+            while (scanner.MoveNext())
+            {
+                last = scanner.Current?.End ?? last;
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or YamlException)
+        {
+            // The scanner stopped where the text stops being YAML: the mark before is the best place to point at.
+        }
+        return last;
+    }
+
+    private static void Bind(YamlMappingNode mapping, string prefix, PipelineDefinition definition,
+        string baseDirectory, HashSet<string> seen, List<PipelineFileError> errors)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in mapping.Children)
+        {
+            string name = (keyNode as YamlScalarNode)?.Value ?? "";
+            string path = prefix + name;
+            if (!seen.Add(path))
+            {
+                errors.Add(At(definition, keyNode, path, "the key is given twice"));
+            }
+            else if (KeysByPath.TryGetValue(path, out PipelineKey? key))
+            {
+                BindValue(key, value, definition, baseDirectory, errors);
+            }
+            else if (Sections.Contains(path) && value is YamlMappingNode section)
+            {
+                Bind(section, path + ".", definition, baseDirectory, seen, errors);
+            }
+            else if (Sections.Contains(path))
+            {
+                errors.Add(At(definition, value, path, "expected a mapping of keys under this section"));
+            }
+            else
+            {
+                errors.Add(At(definition, keyNode, path, UnknownKeyReason(path)));
+            }
+        }
+    }
+
+    private static void BindValue(PipelineKey key, YamlNode value, PipelineDefinition definition,
+        string baseDirectory, List<PipelineFileError> errors)
+    {
+        if (value is YamlScalarNode { Value: null or "" or "~" or "null", Style: ScalarStyle.Plain })
+        {
+            errors.Add(At(definition, value, key.Path, "has no value; leave the key out to take its default"));
+            return;
+        }
+        try
+        {
+            key.Bind(value, definition, baseDirectory);
+        }
+        catch (FormatException e)
+        {
+            errors.Add(At(definition, value, key.Path, e.Message));
+        }
+    }
+
+    private static void ApplyDerivedDefaults(PipelineDefinition definition)
+    {
+        if (definition.OutputDirectory.Length == 0)
+        {
+            definition.OutputDirectory = Path.GetFullPath(Path.Combine("runs", definition.Name));
+        }
+        if (definition.Checkpoint.Directory.Length == 0)
+        {
+            definition.Checkpoint.Directory = Path.Combine(definition.OutputDirectory, "checkpoints");
+        }
+        if (definition.Export.Directory.Length == 0)
+        {
+            definition.Export.Directory = Path.Combine(definition.OutputDirectory, "embeddings");
+        }
+    }
+
+    // Rules that tie two keys together, reported at the second key's line.
+    private static void CheckTogether(PipelineDefinition definition, YamlMappingNode? root, HashSet<string> seen,
+        List<PipelineFileError> errors)
+    {
+        if (root is not null && !seen.Contains("source.shards"))
+        {
+            errors.Add(new PipelineFileError(definition.SourceFile, 0, 0, "source.shards",
+                "is required: the Parquet shards to read (files, folders or globs)"));
+        }
+        if (definition.Model.TextWidth % definition.Model.TextHeads != 0)
+        {
+            errors.Add(At(definition, Find(root, "model.text_heads") ?? Find(root, "model.text_width"),
+                "model.text_heads", $"must divide model.text_width ({definition.Model.TextWidth})"));
+        }
+    }
+
+    private static YamlNode? Find(YamlMappingNode? root, string path)
+    {
+        YamlNode? node = root;
+        foreach (string part in path.Split('.'))
+        {
+            if (node is not YamlMappingNode mapping || !mapping.Children.TryGetValue(new YamlScalarNode(part), out node))
+            {
+                return null;
+            }
+        }
+        return node;
+    }
+
+    private static PipelineFileError At(PipelineDefinition definition, YamlNode? node, string key, string reason) =>
+        node is null
+            ? new PipelineFileError(definition.SourceFile, 0, 0, key, reason)
+            : new PipelineFileError(definition.SourceFile, (int)node.Start.Line, (int)node.Start.Column, key, reason);
+
+    private static string UnknownKeyReason(string path)
+    {
+        string? closest = KeysByPath.Keys.Concat(Sections)
+            .MinBy(known => EditDistance(known, path));
+        bool near = closest is not null && EditDistance(closest, path) <= Math.Max(2, path.Length / 4);
+        return near ? $"unknown key; did you mean '{closest}'?" : "unknown key (the README lists every key)";
+    }
+
+    private static IEnumerable<string> Prefixes(string path)
+    {
+        for (int dot = path.IndexOf('.', StringComparison.Ordinal); dot > 0;
+             dot = path.IndexOf('.', dot + 1))
+        {
+            yield return path[..dot];
+        }
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}
