@@ -24,7 +24,10 @@ public static class CommandLine
         string[] rest = args[1..];
         switch (args[0])
         {
-            case "pack": return await PackCommand.RunAsync(rest, cancellationToken);
+            case "run":
+                return await RunCommand.RunAsync(rest, cancellationToken);
+            case "pack":
+                return await PackCommand.RunAsync(rest, cancellationToken);
             default:
                 await Console.Error.WriteLineAsync($"dfc: unknown command '{args[0]}'.\n\n{Usage}");
                 return 2;

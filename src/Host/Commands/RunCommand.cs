@@ -1,0 +1,53 @@
+using DataflowContrastive.Host.Pipelines;
+using DataflowContrastive.Host.Running;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace DataflowContrastive.Host.Commands;
+
+/// <summary><c>dfc run PIPELINE.yaml</c>: the main job of one pipeline file, in the hosted service.</summary>
+public static class RunCommand
+{
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length != 1 || args[0].StartsWith('-'))
+        {
+            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml");
+            return 2;
+        }
+
+        // The file is checked before the host starts, so a bad file costs no work at all.
+        PipelineDefinition definition;
+        try
+        {
+            definition = PipelineFileReader.Read(args[0]);
+        }
+        catch (PipelineFileException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        builder.Services.AddPipelineRun(definition);
+
+        using IHost host = builder.Build();
+        RunOutcome outcome = host.Services.GetRequiredService<RunOutcome>();
+        await host.RunAsync(cancellationToken);
+        if (outcome.Summary is { } summary)
+        {
+            Console.WriteLine(summary.ToJson());
+        }
+        return outcome.ExitCode;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DataflowContrastive.Host.Running;
+
+/// <summary>Image-to-text and text-to-image recall over the exported samples.</summary>
+public sealed record RecallSummary(
+    int Samples,
+    double ImageToTextAt1,
+    double ImageToTextAt5,
+    double TextToImageAt1,
+    double TextToImageAt5)
+{
+    public override string ToString() => FormattableString.Invariant(
+        $"over {Samples} samples: image-to-text @1 {ImageToTextAt1:P1} @5 {ImageToTextAt5:P1}, text-to-image @1 {
+            TextToImageAt1:P1} @5 {TextToImageAt5:P1}");
+}
+
+/// <summary>What a run did, accounted for: written to <c>summary.json</c> in the output folder and to the log.</summary>
+public sealed record RunSummary
+{
+    public required string Pipeline { get; init; }
+
+    public required int Shards { get; init; }
+
+    public required int Steps { get; init; }
+
+    public required long SamplesTrained { get; init; }
+
+    public required bool Interrupted { get; init; }
+
+    public required IReadOnlyDictionary<string, long> RejectedByReason { get; init; }
+
+    public required IReadOnlyDictionary<string, long> Notes { get; init; }
+
+    public string? Checkpoint { get; init; }
+
+    public long ExportedRows { get; init; }
+
+    public IReadOnlyList<string> EmbeddingShards { get; init; } = [];
+
+    public RecallSummary? Recall { get; init; }
+
+    public double Seconds { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public long TotalRejected() => RejectedByReason.Values.Sum();
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public override string ToString() => ToJson();
+
+    /// <summary>Writes the summary beside the run's other outputs, replacing any earlier one in one rename.</summary>
+    public async Task WriteAsync(string path, CancellationToken cancellationToken)
+    {
+        string temporary = path + ".tmp";
+        await File.WriteAllTextAsync(temporary, ToJson(), cancellationToken);
+        File.Move(temporary, path, overwrite: true);
+    }
+}
