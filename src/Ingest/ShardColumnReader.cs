@@ -201,6 +201,7 @@ public sealed class ShardColumnReader
             throw new ShardException(shardPath, firstRow,
                 $"column {DottedPath(nested)} is a list or map; only flat columns are read");
         }
+
         // Each value costs a slot in its column's array and usually a boxed object, whatever its stored size:
         // a row count that no budget could hold is refused here rather than allocated.
         long slots = group.RowCount * Math.Max(fields.Count, 1) * BytesPerCell;
