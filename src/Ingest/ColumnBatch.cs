@@ -41,7 +41,11 @@ public sealed class ColumnBatch
     {
         get
         {
-            int index = Names.ToList().IndexOf(name);
+            int index = -1;
+            for (int i = 0; i < Names.Count && index < 0; i++)
+            {
+                index = Names[i] == name ? i : -1;
+            }
             if (index < 0)
             {
                 throw new ArgumentException($"Column '{name}' was not read; read were: {string.Join(", ", Names)}.",

@@ -20,7 +20,11 @@ public sealed class IngestOptions
     /// </summary>
     public long MaxRowGroupBytes { get; init; } = DefaultMaxRowGroupBytes;
 
-    /// <summary>The largest single value (an image, a caption) accepted. Default 64 MiB.</summary>
+    /// <summary>
+    /// The largest single value (an image, a caption) accepted. Default 64 MiB. It is checked once the row group
+    /// is read (which <see cref="MaxRowGroupBytes"/> bounds); a larger value is dropped and the row keeps the
+    /// reason in <see cref="RawSample.Problem"/>.
+    /// </summary>
     public long MaxValueBytes { get; init; } = DefaultMaxValueBytes;
 
     /// <summary>

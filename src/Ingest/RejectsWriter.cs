@@ -95,8 +95,8 @@ public sealed class RejectsWriter : IAsyncDisposable
         }
         finally
         {
+            // The gate is left undisposed: it holds no wait handle, and a second DisposeAsync must still find it.
             _gate.Release();
-            _gate.Dispose();
         }
     }
 

@@ -11,8 +11,15 @@ namespace DataflowContrastive.Ingest;
 /// <see cref="IngestOptions"/>, retrying transient I/O failures and turning every sign of bad data into a
 /// <see cref="ShardException"/>. <see cref="ShardReader"/> is built on it; it also serves files of any schema.
 /// </summary>
+/// <remarks>
+/// The row-group budget trusts the sizes that the file's metadata states. A file that understates them is
+/// stopped only by the Parquet library's own checks while its pages are decompressed.
+/// </remarks>
 public sealed class ShardColumnReader
 {
+    // A reference in the column's array plus a boxed value or a string header: a rough floor per value.
+    private const long BytesPerCell = 32;
+
     private readonly IngestOptions _options;
     private readonly ResiliencePipeline _retry;
     private readonly Func<string, Stream> _open;
@@ -117,10 +124,11 @@ public sealed class ShardColumnReader
             return await _retry.ExecuteAsync(async ct =>
             {
                 Stream stream = _open(shardPath);
+                ParquetReader? reader = null;
                 try
                 {
                     await ParquetFooter.CheckAsync(stream, shardPath, ct);
-                    ParquetReader reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: false, ct);
+                    reader = await ParquetReader.CreateAsync(stream, null, leaveStreamOpen: false, ct);
 
                     // The schema is decoded lazily; decoding it here keeps its failures inside this handler.
                     _ = reader.Schema.GetDataFields();
@@ -128,7 +136,7 @@ public sealed class ShardColumnReader
                 }
                 catch
                 {
-                    await stream.DisposeAsync();
+                    await (reader is null ? stream.DisposeAsync() : reader.DisposeAsync());
                     throw;
                 }
             }, cancellationToken);
@@ -212,9 +220,15 @@ public sealed class ShardColumnReader
             throw new ShardException(shardPath, firstRow,
                 $"column {DottedPath(nested)} is a list or map; only flat columns are read");
         }
-        if (group.RowCount > Array.MaxLength)
+
+        // Each value costs a slot in its column's array and usually a boxed object, whatever its stored size:
+        // a row count that no budget could hold is refused here rather than allocated.
+        long slots = group.RowCount * Math.Max(fields.Count, 1) * BytesPerCell;
+        if (group.RowCount > Array.MaxLength || slots > _options.MaxRowGroupBytes)
         {
-            throw new ShardException(shardPath, firstRow, $"row group {rowGroup} claims {group.RowCount} rows");
+            throw new ShardException(shardPath, firstRow,
+                $"row group {rowGroup} is too large: it claims {group.RowCount} rows, whose value slots alone "
+                + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes)");
         }
     }
 

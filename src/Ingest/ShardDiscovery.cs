@@ -13,8 +13,10 @@ public static class ShardDiscovery
     /// Finds the shards named by <paramref name="pathsOrGlobs"/>: a file is taken as it is, a folder is searched
     /// recursively, and a pattern with <c>*</c>, <c>**</c> or <c>?</c> is matched below its fixed leading folders.
     /// Relative entries are resolved against <paramref name="baseDirectory"/>. Only files that start with
-    /// <c>PAR1</c> are kept; <c>.crc</c> files, <c>_SUCCESS</c> markers and hidden files (a name starting with
-    /// <c>.</c>) are skipped. Returns full paths, without duplicates, in ordinal order.
+    /// <c>PAR1</c> are kept; <c>.crc</c> files and hidden files are skipped. Hidden means, as in Hadoop and Spark,
+    /// a name starting with <c>.</c> or <c>_</c> (<c>_SUCCESS</c>, <c>_metadata</c> summaries, whose row groups
+    /// point into other files), or a file inside such a folder below the searched one (<c>_temporary</c>).
+    /// An entry that matches nothing adds nothing. Returns full paths, without duplicates, in ordinal order.
     /// </summary>
     public static IReadOnlyList<string> Find(IEnumerable<string> pathsOrGlobs, string baseDirectory)
     {
@@ -61,7 +63,8 @@ public static class ShardDiscovery
         // The matcher knows '*' and '**' but not '?': it matches '?' as '*' and the exact pattern filters after.
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddInclude(pattern.Replace('?', '*'));
-        IEnumerable<string> matches = matcher.GetResultsInFullPath(root);
+        IEnumerable<string> matches = matcher.GetResultsInFullPath(root)
+            .Where(path => !InHiddenFolder(Path.GetRelativePath(root, path)));
         if (!pattern.Contains('?', StringComparison.Ordinal))
         {
             return matches;
@@ -99,7 +102,13 @@ public static class ShardDiscovery
     }
 
     private static bool IsJunkName(string name) =>
-        name.StartsWith('.') || name == "_SUCCESS" || name.EndsWith(".crc", StringComparison.OrdinalIgnoreCase);
+        name.StartsWith('.') || name.StartsWith('_') || name.EndsWith(".crc", StringComparison.OrdinalIgnoreCase);
+
+    private static bool InHiddenFolder(string relativePath)
+    {
+        string[] parts = relativePath.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        return parts[..^1].Any(part => part.StartsWith('.') || part.StartsWith('_'));
+    }
 
     private static bool StartsWithParquetMagic(string path)
     {

@@ -33,11 +33,15 @@ public sealed class ShardReader
     /// that is corrupt, holds links instead of images or exceeds a budget raises <see cref="ShardException"/>;
     /// the rows of earlier row groups have been yielded by then. Transient I/O failures are retried first.
     /// </summary>
-    public async IAsyncEnumerable<RawSample> ReadAsync(string shardPath,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<RawSample> ReadAsync(string shardPath, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
-        string fullPath = Path.GetFullPath(shardPath);
+        return ReadRowsAsync(Path.GetFullPath(shardPath), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<RawSample> ReadRowsAsync(string fullPath,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         string fileName = Path.GetFileName(fullPath);
         ShardColumns? columns = null;
 

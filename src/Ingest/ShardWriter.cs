@@ -127,7 +127,7 @@ public sealed class ShardWriter
     private async Task WriteRowGroupAsync(ParquetWriter writer, List<PackItem> items, bool withLabel,
         CancellationToken ct)
     {
-        (int Width, int Height)[] sizes = [.. items.Select(item => _measure(item.Image))];
+        (int Width, int Height)[] sizes = [.. items.Select(Measure)];
         using ParquetRowGroupWriter group = writer.CreateRowGroup();
         await group.WriteAsync(ImageBytes, items.Select(i => i.Image).ToArray(), null);
         await group.WriteAsync(ImagePath, items.Select(i => i.Path).ToArray(), null);
@@ -140,6 +140,19 @@ public sealed class ShardWriter
         await group.WriteAsync<int>(Width, sizes.Select(s => s.Width).ToArray().AsMemory(), null, null, ct);
         await group.WriteAsync<int>(Height, sizes.Select(s => s.Height).ToArray().AsMemory(), null, null, ct);
         group.CompleteValidate();
+    }
+
+    private (int Width, int Height) Measure(PackItem item)
+    {
+        try
+        {
+            return _measure(item.Image);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidDataException($"The image of '{item.Key}' ({item.Path}) cannot be measured: {e.Message}",
+                e);
+        }
     }
 
     private static List<PackItem> Take(IEnumerator<PackItem> source, int count)

@@ -43,7 +43,7 @@ public sealed class BugFileTests
     public async Task Two_one_GiB_strings_are_rejected_as_too_large_from_the_metadata_without_loading_them()
     {
         string path = Bug("parquettesting__large_string_map.brotli.parquet");
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<ShardException>(() => ReadColumnAsync(path, "arr.key_value.key"));
@@ -52,7 +52,8 @@ public sealed class BugFileTests
         Assert.Equal(0, error.Row);
         Assert.Contains("too large", error.Reason, StringComparison.Ordinal);
         Assert.Contains("2 GiB", error.Reason, StringComparison.Ordinal);
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64L << 20, "more than 64 MiB allocated");
+        // Loading would take 2 GiB; the margin leaves room for tests running beside this one.
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 512L << 20, "more than 512 MiB allocated");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
     }
 

@@ -20,6 +20,9 @@ public sealed class ShardDiscoveryTests : IDisposable
         Write("fake.parquet", "not parquet at all"u8.ToArray());
         Write("readme.txt", "hello"u8.ToArray());
         Write("tiny.parquet", "PA"u8.ToArray());
+        Write("_metadata", parquetish);
+        Write(Path.Combine("_temporary", "0", "part-1.parquet"), parquetish);
+        Write(Path.Combine(".ipynb_checkpoints", "e.parquet"), parquetish);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -34,7 +37,7 @@ public sealed class ShardDiscoveryTests : IDisposable
     private string Full(string relative) => Path.Combine(_folder, relative);
 
     [Fact]
-    public void A_folder_is_searched_recursively_and_only_real_shards_are_kept()
+    public void A_folder_is_searched_recursively_and_only_visible_real_shards_are_kept()
     {
         IReadOnlyList<string> found = ShardDiscovery.Find([_folder], "/");
 

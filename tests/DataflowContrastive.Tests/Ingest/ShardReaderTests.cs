@@ -168,6 +168,30 @@ public sealed class ShardReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_row_group_claiming_more_rows_than_the_budget_can_hold_is_rejected_before_allocation()
+    {
+        string path = Path.Combine(_folder, "many.parquet");
+        var label = new Parquet.Schema.DataField("label", typeof(int), isNullable: false);
+        await using (FileStream stream = File.Create(path))
+        await using (var writer = await Parquet.ParquetWriter.CreateAsync(new(label), stream, null, false, default))
+        using (Parquet.ParquetRowGroupWriter group = writer.CreateRowGroup())
+        {
+            await group.WriteAsync<int>(label, new int[5000].AsMemory(), null, null, default);
+        }
+
+        // 5,000 zeros compress to almost nothing, but 5,000 value slots of at least 32 bytes exceed 100 KiB.
+        var reader = new ShardColumnReader(new IngestOptions { MaxRowGroupBytes = 100 * 1024 });
+        var error = await Assert.ThrowsAsync<ShardException>(async () =>
+        {
+            await foreach (ColumnBatch _ in reader.ReadAsync(path, ["label"], default))
+            {
+            }
+        });
+
+        Assert.Contains("claims 5000 rows", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_image_over_the_value_budget_is_dropped_with_the_reason_and_the_rest_is_kept()
     {
         string path = Path.Combine(_folder, "values.parquet");
