@@ -4,5 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 dotnet build DataflowContrastive.sln -c Release --no-restore --verbosity quiet -nologo
-dotnet test DataflowContrastive.sln -c Release --no-build --verbosity quiet -nologo \
-  --logger "console;verbosity=normal" "$@"
+
+results=$(mktemp -d)
+status=0
+dotnet test DataflowContrastive.sln -c Release --no-build --nologo \
+  --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
+
+# One plain closing line with the counts, read from the test results file.
+counters=$(grep -o '<Counters [^>]*' "$results"/tests.trx 2>/dev/null || true)
+count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+if [[ -n $counters ]]; then
+  echo "tests: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+fi
+rm -rf "$results"
+exit "$status"
