@@ -31,6 +31,11 @@ public static class RunCommand
             return 2;
         }
 
+        // Training and decoding block their threads in native code; more pool threads keep timers, logging and the
+        // stop signal responsive on machines with few cores.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, (2 * Environment.ProcessorCount) + 4), io);
+
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>

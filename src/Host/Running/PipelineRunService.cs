@@ -27,15 +27,21 @@ public sealed partial class PipelineRunService(
     {
         // Let the host finish starting before the long, mostly synchronous work begins.
         await Task.Yield();
+
+        // ApplicationStopping fires inside the signal handler itself, before the host gets round to stopping this
+        // service, which can take a while when training keeps the thread pool busy.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
-            RunSummary summary = await job.RunAsync(stoppingToken);
+            RunSummary summary = await job.RunAsync(stop.Token);
             outcome.Summary = summary;
             outcome.ExitCode = 0;
-            LogSummary(logger, summary.Interrupted, summary.Steps, summary.SamplesTrained,
-                summary.RejectedByReason.Count, summary.ExportedRows, summary.Recall, summary.Checkpoint);
+            string state = summary.Interrupted ? "stopped early" : "finished";
+            string recall = summary.Recall?.ToString() ?? "not measured";
+            LogSummary(logger, state, summary.Steps, summary.SamplesTrained, summary.TotalRejected,
+                summary.ExportedRows, recall, summary.Checkpoint ?? "none");
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             outcome.ExitCode = 0;
             LogStopped(logger);
@@ -57,10 +63,10 @@ public sealed partial class PipelineRunService(
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information,
-        Message = "Run ended (interrupted: {Interrupted}): {Steps} steps, {Samples} samples trained, rejections of " +
-                  "{RejectionReasons} kinds, {Exported} exported; recall {Recall}; last checkpoint {Checkpoint}")]
-    private static partial void LogSummary(ILogger logger, bool interrupted, int steps, long samples,
-        int rejectionReasons, long exported, RecallSummary? recall, string? checkpoint);
+        Message = "Run {State}: {Steps} steps, {Samples} samples trained, {Rejected} rejected, {Exported} exported; " +
+                  "recall {Recall}; last checkpoint {Checkpoint}")]
+    private static partial void LogSummary(ILogger logger, string state, int steps, long samples, long rejected,
+        long exported, string recall, string checkpoint);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Run stopped before it finished.")]
     private static partial void LogStopped(ILogger logger);

@@ -50,7 +50,7 @@ public sealed record RunSummary
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public long TotalRejected() => RejectedByReason.Values.Sum();
+    public long TotalRejected => RejectedByReason.Values.Sum();
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
