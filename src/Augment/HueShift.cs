@@ -34,7 +34,9 @@ internal static class HueShift
         float gc = (max - g) / range;
         float bc = (max - b) / range;
         float h = r == max ? bc - gc : g == max ? (float)(2.0 + rc - bc) : (float)(4.0 + gc - rc);
-        h = (float)(((h / 6.0) + 1.0) % 1.0);
+        // Pillow's fmod(h / 6 + 1, 1): h is in [-1, 5], so one conditional subtraction is the same value, exactly.
+        double turns = (h / 6.0) + 1.0;
+        h = (float)(turns >= 1.0 ? turns - 1.0 : turns);
         return (Clip((int)(h * 255.0)), Clip((int)(s * 255.0)), max);
     }
 
@@ -46,13 +48,14 @@ internal static class HueShift
             return (v, v, v);
         }
 
-        int i = (int)Math.Floor((float)h * 6.0 / 255.0);
-        float f = (float)(((float)h * 6.0 / 255.0) - (float)i);
-        float fs = (float)(s / 255.0);
-        byte p = Clip((int)Math.Round((float)v * (1.0 - fs), MidpointRounding.AwayFromZero));
-        byte q = Clip((int)Math.Round((float)v * (1.0 - (fs * f)), MidpointRounding.AwayFromZero));
-        byte t = Clip((int)Math.Round((float)v * (1.0 - (fs * (1.0 - f))), MidpointRounding.AwayFromZero));
-        return (i % 6) switch
+        // Sector and fraction depend on the hue byte only, the saturation fraction on the saturation byte only:
+        // small tables holding the very floats Pillow computes.
+        (int sector, float f) = HueTable[h];
+        float fs = SaturationTable[s];
+        byte p = Clip((int)Math.Round(v * (1.0 - fs), MidpointRounding.AwayFromZero));
+        byte q = Clip((int)Math.Round(v * (1.0 - (fs * f)), MidpointRounding.AwayFromZero));
+        byte t = Clip((int)Math.Round(v * (1.0 - (fs * (1.0 - f))), MidpointRounding.AwayFromZero));
+        return sector switch
         {
             0 => (v, t, p),
             1 => (q, v, p),
@@ -62,6 +65,14 @@ internal static class HueShift
             _ => (v, p, q),
         };
     }
+
+    private static readonly (int Sector, float Fraction)[] HueTable = [.. Enumerable.Range(0, 256).Select(h =>
+    {
+        int i = (int)Math.Floor((float)h * 6.0 / 255.0);
+        return (i % 6, (float)(((float)h * 6.0 / 255.0) - (float)i));
+    })];
+
+    private static readonly float[] SaturationTable = [.. Enumerable.Range(0, 256).Select(s => (float)(s / 255.0))];
 
     private static byte Clip(int x) => (byte)Math.Clamp(x, 0, 255);
 }
