@@ -9,11 +9,16 @@ namespace DataflowContrastive.Train;
 /// flat arrays, so callers need no tensor code.
 /// </summary>
 /// <remarks>
-/// Not thread-safe: one caller drives it. Every step runs in its own dispose scope, so the tensors of a step are
+/// Not thread-safe: one caller drives it. The weights depend on the seed alone as long as no other code draws from
+/// torch's global generator while a trainer is being built. Every step runs in its own dispose scope, so the tensors of a step are
 /// freed when it returns.
 /// </remarks>
 public sealed class ClipTrainer : IDisposable
 {
+    // torch's generator is global: trainers built at the same time take turns, so each one's weights come from its
+    // own seed alone.
+    private static readonly Lock SeededConstruction = new();
+
     private readonly OptimizerOptions _optimizerOptions;
     private readonly int _totalSteps;
     private readonly Device _device;
@@ -40,8 +45,11 @@ public sealed class ClipTrainer : IDisposable
         _totalSteps = totalSteps;
         _device = device;
 
-        manual_seed(seed);
-        Model = new ClipModel(model);
+        lock (SeededConstruction)
+        {
+            manual_seed(seed);
+            Model = new ClipModel(model);
+        }
         Model.to(device);
         _optimizer = CreateOptimizer(Model, optimizer);
     }

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace DataflowContrastive.Tests.Train;
 
+[Collection(SharedTorchGenerator.Name)]
 public sealed class CheckpointStoreTests : IDisposable
 {
     private const int Batch = 4;
