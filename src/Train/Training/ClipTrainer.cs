@@ -60,6 +60,9 @@ public sealed class ClipTrainer : IDisposable
     /// <summary>Number of steps completed so far; a restored checkpoint sets it.</summary>
     public int Step { get; internal set; }
 
+    /// <summary>Number of steps skipped because their loss or gradients were not finite.</summary>
+    public int SkippedSteps { get; private set; }
+
     /// <summary>The current inverse temperature, min(exp(t), 100).</summary>
     public double Temperature
     {
@@ -76,7 +79,11 @@ public sealed class ClipTrainer : IDisposable
     /// <param name="images">N·3·S·S floats, each image in CHW order, already normalised.</param>
     /// <param name="tokens">N·L token ids from <see cref="CaptionTokenizer"/>.</param>
     /// <param name="batchSize">N; at least 2, since a single pair has no negatives.</param>
-    /// <remarks>Steps past the run's total use learning rate 0.</remarks>
+    /// <remarks>
+    /// Steps past the run's total use learning rate 0. A step whose loss or gradients are not finite is skipped: it
+    /// counts in <see cref="Step"/> (so the schedule stays aligned with the data) but updates nothing, and its result
+    /// says so.
+    /// </remarks>
     public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
@@ -98,13 +105,24 @@ public sealed class ClipTrainer : IDisposable
         Tensor text_features = Model.EncodeText(tokenBatch);
         Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale);
         loss.backward();
-        _optimizer.step();
-        ClampLogitScale();
 
-        // Reading the loss waits for the device to finish the step.
+        // One bad batch (a corrupt image, an overflow) must not poison the weights or AdamW's moments: such a step is
+        // counted but changes nothing. Reading the flag waits for the device to finish the backward pass.
+        bool finite = IsFinite(loss);
+        if (finite)
+        {
+            _optimizer.step();
+            ClampLogitScale();
+        }
+        else
+        {
+            _optimizer.zero_grad();
+            SkippedSteps++;
+        }
+
         double lossValue = loss.cpu().item<float>();
         Step++;
-        return new StepResult(Step, lossValue, learningRate, Temperature);
+        return new StepResult(Step, lossValue, learningRate, Temperature, Skipped: !finite);
     }
 
     /// <summary>
@@ -153,6 +171,19 @@ public sealed class ClipTrainer : IDisposable
         return optim.AdamW(
             [Group(decayed, options.WeightDecay), Group(kept, 0)],
             options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+    }
+
+    private bool IsFinite(Tensor loss)
+    {
+        List<Tensor> checks = [loss.isfinite().all()];
+        foreach (Parameter parameter in Model.parameters())
+        {
+            if (parameter.grad is { } grad)
+            {
+                checks.Add(grad.isfinite().all());
+            }
+        }
+        return stack(checks).all().cpu().item<bool>();
     }
 
     // As open_clip: keep exp(t) within [1, 100] so the clamp in the loss never leaves t without a gradient.

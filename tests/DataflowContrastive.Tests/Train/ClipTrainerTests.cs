@@ -80,4 +80,29 @@ public class ClipTrainerTests
             () => trainer.TrainStep(TinyModels.Images(3, 8), TinyModels.Tokens(4), 4));
         Assert.Equal("images", error.ParamName);
     }
+
+    [Fact]
+    public void A_batch_with_a_nan_pixel_is_skipped_without_touching_the_weights()
+    {
+        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 9);
+        float[] good = TinyModels.Images(Batch, seed: 9);
+        long[] tokens = TinyModels.Tokens(Batch);
+        trainer.TrainStep(good, tokens, Batch);
+        float[] before = trainer.EmbedImages(good, Batch);
+        float[] bad = (float[])good.Clone();
+        bad[5] = float.NaN;
+
+        StepResult skipped = trainer.TrainStep(bad, tokens, Batch);
+
+        Assert.True(skipped.Skipped);
+        Assert.True(double.IsNaN(skipped.Loss));
+        Assert.Equal(2, skipped.Step);
+        Assert.Equal(1, trainer.SkippedSteps);
+        Assert.Equal(before, trainer.EmbedImages(good, Batch));
+
+        StepResult next = trainer.TrainStep(good, tokens, Batch);
+        Assert.False(next.Skipped);
+        Assert.True(double.IsFinite(next.Loss));
+        Assert.All(trainer.EmbedImages(good, Batch), v => Assert.True(float.IsFinite(v)));
+    }
 }
