@@ -10,8 +10,8 @@ namespace DataflowContrastive.Train;
 /// </summary>
 /// <remarks>
 /// Not thread-safe: one caller drives it. The weights depend on the seed alone as long as no other code draws from
-/// torch's global generator while a trainer is being built. Every step runs in its own dispose scope, so the tensors of a step are
-/// freed when it returns.
+/// torch's global generator while a trainer is being built. Every step runs in its own dispose scope, so the tensors
+/// of a step are freed when it returns.
 /// </remarks>
 public sealed class ClipTrainer : IDisposable
 {
@@ -84,7 +84,21 @@ public sealed class ClipTrainer : IDisposable
     /// counts in <see cref="Step"/> (so the schedule stays aligned with the data) but updates nothing, and its result
     /// says so.
     /// </remarks>
-    public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize)
+    public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize) =>
+        TrainStep(images, tokens, batchSize, [], FalseNegativeMode.Ignore);
+
+    /// <summary>
+    /// Runs one AdamW step as <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{long}, int)"/>, treating pairs
+    /// that share an image or a caption as <paramref name="mode"/> says.
+    /// </summary>
+    /// <param name="images">N·3·S·S floats, each image in CHW order, already normalised.</param>
+    /// <param name="tokens">N·L token ids from <see cref="CaptionTokenizer"/>.</param>
+    /// <param name="batchSize">N; at least 2, since a single pair has no negatives.</param>
+    /// <param name="duplicateMask">N·N booleans from <see cref="DuplicateMask"/>, or empty for none.</param>
+    /// <param name="mode">What the loss does with the duplicates.</param>
+    public StepResult TrainStep(
+        ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize, ReadOnlySpan<bool> duplicateMask,
+        FalseNegativeMode mode)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
         using var scope = NewDisposeScope();
@@ -98,12 +112,13 @@ public sealed class ClipTrainer : IDisposable
 
         Tensor imageBatch = ImagesToTensor(images, batchSize);
         Tensor tokenBatch = TokensToTensor(tokens, batchSize);
+        Tensor? duplicates = MaskToTensor(duplicateMask, batchSize);
 
         Model.train();
         _optimizer.zero_grad();
         Tensor image_features = Model.EncodeImage(imageBatch);
         Tensor text_features = Model.EncodeText(tokenBatch);
-        Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale);
+        Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale, duplicates, mode);
         loss.backward();
 
         // One bad batch (a corrupt image, an overflow) must not poison the weights or AdamW's moments: such a step is
@@ -206,6 +221,23 @@ public sealed class ClipTrainer : IDisposable
         Tensor batch = empty([count, 3, size, size], float32);
         batch.data<float>().CopyFrom(images);
         return batch.to(_device);
+    }
+
+    private Tensor? MaskToTensor(ReadOnlySpan<bool> duplicateMask, int count)
+    {
+        if (duplicateMask.IsEmpty)
+        {
+            return null;
+        }
+        if (duplicateMask.Length != count * count)
+        {
+            throw new ArgumentException(
+                $"{duplicateMask.Length} mask entries given; a batch of {count} needs {count * count}.",
+                nameof(duplicateMask));
+        }
+        Tensor mask = empty([count, count], ScalarType.Bool);
+        mask.data<bool>().CopyFrom(duplicateMask);
+        return mask.to(_device);
     }
 
     private Tensor TokensToTensor(ReadOnlySpan<long> tokens, int count)
