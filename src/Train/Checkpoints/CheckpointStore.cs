@@ -73,7 +73,11 @@ public sealed class CheckpointStore
 
     /// <summary>Restores the newest checkpoint into <paramref name="trainer"/>, if there is one.</summary>
     /// <returns>What was restored, or <see langword="null"/> when the directory holds no checkpoint.</returns>
-    /// <exception cref="InvalidDataException">The newest checkpoint cannot be read.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The newest checkpoint cannot be read, or was written by a model of another shape. The trainer may then be
+    /// partly restored: build a fresh one. Older checkpoints are not tried, since the atomic rename means a complete
+    /// but unreadable checkpoint points at a wrong model or a damaged disk rather than at a crash.
+    /// </exception>
     public CheckpointInfo? LoadLatest(ClipTrainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);

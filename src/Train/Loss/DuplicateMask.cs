@@ -1,6 +1,8 @@
 namespace DataflowContrastive.Train;
 
-/// <summary>Builds the (N, N) duplicate mask that <see cref="ContrastiveLoss"/> and <see cref="ClipTrainer"/> take.</summary>
+/// <summary>
+/// Builds the (N, N) duplicate mask that <see cref="ContrastiveLoss"/> and <see cref="ClipTrainer"/> take.
+/// </summary>
 public static class DuplicateMask
 {
     /// <summary>
