@@ -10,8 +10,8 @@ namespace DataflowContrastive.Train;
 /// <remarks>
 /// <para>
 /// Each checkpoint is a directory <c>step-00000100/</c> holding <c>model.bin</c> (TorchSharp's module state),
-/// <c>optimizer.bin</c> (AdamW's moments and step counts), <c>state.json</c> (step and temperature) and
-/// <c>settings.json</c> (the caller's text, verbatim).
+/// <c>optimizer.bin</c> (AdamW's moments and step counts), <c>state.json</c> (steps done, steps skipped,
+/// temperature) and <c>settings.json</c> (the caller's text, verbatim).
 /// </para>
 /// <para>
 /// It is first written as <c>.tmp-step-00000100-…/</c>, every file flushed to disk, then renamed in one atomic
@@ -109,10 +109,12 @@ public sealed class CheckpointStore
             }
             using JsonDocument state = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(path, StateFile)));
             int step = state.RootElement.GetProperty("step").GetInt32();
+            int skipped = state.RootElement.GetProperty("skipped_steps").GetInt32();
             double temperature = state.RootElement.GetProperty("temperature").GetDouble();
             string settings = File.ReadAllText(Path.Combine(path, SettingsFile));
 
             trainer.Step = step;
+            trainer.SkippedSteps = skipped;
             return new CheckpointInfo(path, step, temperature, settings);
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or FormatException
@@ -137,6 +139,7 @@ public sealed class CheckpointStore
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteNumber("step", trainer.Step);
+        json.WriteNumber("skipped_steps", trainer.SkippedSteps);
         json.WriteNumber("temperature", trainer.Temperature);
         json.WriteEndObject();
     }

@@ -61,7 +61,7 @@ public sealed class ClipTrainer : IDisposable
     public int Step { get; internal set; }
 
     /// <summary>Number of steps skipped because their loss or gradients were not finite.</summary>
-    public int SkippedSteps { get; private set; }
+    public int SkippedSteps { get; internal set; }
 
     /// <summary>The current inverse temperature, min(exp(t), 100).</summary>
     public double Temperature

@@ -28,6 +28,7 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.NotNull(info);
         Assert.Equal(2, info.Step);
         Assert.Equal(2, restored.Step);
+        Assert.Equal(original.SkippedSteps, restored.SkippedSteps);
         Assert.Equal("""{"batch": 4}""", info.SettingsJson);
         Assert.Equal(original.Temperature, info.Temperature, 6);
         AssertSameWeights(original, restored);
