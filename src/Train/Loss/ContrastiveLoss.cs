@@ -74,7 +74,8 @@ public static class ContrastiveLoss
         Tensor logits_per_text = logits_per_image.t();
 
         Tensor identity = eye(n, dtype: ScalarType.Bool, device: imageFeatures.device);
-        Tensor duplicates = duplicateMask.to(ScalarType.Bool).logical_and(identity.logical_not());
+        Tensor duplicates = duplicateMask.to(imageFeatures.device).to(ScalarType.Bool)
+            .logical_and(identity.logical_not());
         Tensor loss = mode switch
         {
             FalseNegativeMode.Positive => (SoftTargetCrossEntropy(logits_per_image, duplicates.logical_or(identity))
