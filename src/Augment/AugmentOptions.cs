@@ -35,6 +35,39 @@ public sealed class AugmentOptions
     /// <summary>Probability of a horizontal flip. Default from the recipe (clip 0, simclr and supcon 0.5).</summary>
     public double? FlipProbability { get; init; }
 
+    /// <summary>Probability colour jitter runs. Default from the recipe (simclr and supcon 0.8, clip 0).</summary>
+    public double? JitterProbability { get; init; }
+
+    /// <summary>Brightness jitter strength: factor in [max(0, 1 - x), 1 + x]. Recipe default (simclr 0.8).</summary>
+    public double? Brightness { get; init; }
+
+    /// <summary>Contrast jitter strength. Recipe default (simclr 0.8, supcon 0.4).</summary>
+    public double? Contrast { get; init; }
+
+    /// <summary>Saturation jitter strength. Recipe default (simclr 0.8, supcon 0.4).</summary>
+    public double? Saturation { get; init; }
+
+    /// <summary>Hue jitter strength, at most 0.5: shift in [-x, x]. Recipe default (simclr 0.2, supcon 0.1).</summary>
+    public double? Hue { get; init; }
+
+    /// <summary>Probability of grayscale. Recipe default (simclr and supcon 0.2).</summary>
+    public double? GrayscaleProbability { get; init; }
+
+    /// <summary>Probability of Gaussian blur (kernel a tenth of the side, odd). Recipe default (simclr 0.5).</summary>
+    public double? BlurProbability { get; init; }
+
+    /// <summary>Smallest blur sigma. Default 0.1.</summary>
+    public double? BlurSigmaMin { get; init; }
+
+    /// <summary>Largest blur sigma. Default 2.</summary>
+    public double? BlurSigmaMax { get; init; }
+
+    /// <summary>Probability of solarize. Default 0 in every recipe.</summary>
+    public double? SolarizeProbability { get; init; }
+
+    /// <summary>Solarize threshold: values at or above it are inverted. Default 128.</summary>
+    public int? SolarizeThreshold { get; init; }
+
     /// <summary>Resize filter. Default bicubic, as open_clip; torchvision's own default is bilinear.</summary>
     public ResampleFilter Interpolation { get; init; } = ResampleFilter.Bicubic;
 
@@ -75,11 +108,43 @@ public sealed class AugmentOptions
         {
             throw Bad(nameof(RatioMin), $"and RatioMax must satisfy 0 < min <= max; they are {RatioMin}, {RatioMax}");
         }
-        if (r.FlipProbability is < 0 or > 1 or double.NaN)
-        {
-            throw Bad(nameof(FlipProbability), $"must be in [0, 1]; it is {r.FlipProbability}");
-        }
+        CheckProbability(nameof(FlipProbability), r.FlipProbability);
+        CheckProbability(nameof(JitterProbability), r.JitterProbability);
+        CheckProbability(nameof(GrayscaleProbability), r.GrayscaleProbability);
+        CheckProbability(nameof(BlurProbability), r.BlurProbability);
+        CheckProbability(nameof(SolarizeProbability), r.SolarizeProbability);
+        ValidatePhotometric(r);
         ValidateChannels();
+    }
+
+    private static void CheckProbability(string name, double p)
+    {
+        if (!(p >= 0 && p <= 1))
+        {
+            throw Bad(name, $"must be in [0, 1]; it is {p}");
+        }
+    }
+
+    private static void ValidatePhotometric(RecipeSettings r)
+    {
+        (double b, double c, double s, double h) = r.Jitter;
+        if (!(b >= 0 && c >= 0 && s >= 0 && double.IsFinite(b + c + s)))
+        {
+            throw Bad(nameof(Brightness), $"Contrast and Saturation must be non-negative; they are {b}, {c}, {s}");
+        }
+        if (!(h >= 0 && h <= 0.5))
+        {
+            throw Bad(nameof(Hue), $"must be in [0, 0.5]; it is {h}");
+        }
+        if (!(r.BlurSigma.Min > 0 && r.BlurSigma.Min <= r.BlurSigma.Max && double.IsFinite(r.BlurSigma.Max)))
+        {
+            throw Bad(nameof(BlurSigmaMin), $"and BlurSigmaMax must satisfy 0 < min <= max; they are "
+                + $"{r.BlurSigma.Min}, {r.BlurSigma.Max}");
+        }
+        if (r.SolarizeThreshold is < 0 or > 256)
+        {
+            throw Bad(nameof(SolarizeThreshold), $"must be in [0, 256]; it is {r.SolarizeThreshold}");
+        }
     }
 
     private void ValidateChannels()

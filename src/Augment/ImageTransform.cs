@@ -16,6 +16,7 @@ public sealed class ImageTransform
     private readonly DecodeOptions _decode;
     private readonly RecipeSettings _recipe;
     private readonly Normalizer _normalizer;
+    private readonly ColorJitter _jitter;
 
     /// <summary>Validates both option sets and prepares the normalisation table.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -29,7 +30,12 @@ public sealed class ImageTransform
         _decode = decode;
         _recipe = augment.Resolve();
         _normalizer = new Normalizer(augment.Mean, augment.Std);
+        (double b, double c, double s, double h) = _recipe.Jitter;
+        _jitter = new ColorJitter(b, c, s, h);
     }
+
+    /// <summary>The recipe's settings with the options' overrides applied.</summary>
+    public RecipeSettings Recipe => _recipe;
 
     /// <summary>Output side in pixels.</summary>
     public int ImageSize => _augment.ImageSize;
@@ -39,7 +45,9 @@ public sealed class ImageTransform
 
     /// <summary>
     /// Training view: torchvision <c>RandomResizedCrop</c> (size, the recipe's scale and ratio, the configured
-    /// filter, bicubic by default), a horizontal flip with the recipe's probability, then normalisation.
+    /// filter, bicubic by default), a horizontal flip, then each with the recipe's probability: colour jitter
+    /// (random order), grayscale, Gaussian blur, solarize; then normalisation. Draws come from the seed in that
+    /// order: crop, flip, jitter, grayscale, blur, solarize.
     /// </summary>
     /// <exception cref="ImageRejectedException">The bytes cannot become an image.</exception>
     public void ApplyTrain(ReadOnlySpan<byte> encoded, SampleSeed seed, Span<float> destination)
@@ -54,7 +62,7 @@ public sealed class ImageTransform
             return CropDecodeSize(header, crop);
         }, out ImageHeader header);
         bool flip = rng.NextBool(_recipe.FlipProbability);
-        WriteCrop(pixels, header, crop, flip, destination);
+        WriteCrop(pixels, header, crop, flip, rng, destination);
     }
 
     /// <summary>
@@ -75,7 +83,7 @@ public sealed class ImageTransform
             }
             return CropDecodeSize(header, crop);
         }, out ImageHeader header);
-        WriteCrop(pixels, header, crop, flip, destination);
+        WriteCrop(pixels, header, crop, flip, rng: null, destination);
     }
 
     /// <summary>
@@ -102,7 +110,7 @@ public sealed class ImageTransform
         // A reduced decode's last row and column cover only part of a block: the box ends inside them.
         ResampleWindow window = new(0, 0, header.Width * pixels.Scale, header.Height * pixels.Scale, newWidth,
             newHeight, left, top, side, side);
-        ResampleAndWrite(pixels, window, flip: false, destination);
+        ResampleAndWrite(pixels, window, flip: false, rng: null, destination);
     }
 
     /// <summary>torchvision's <c>Resize(int)</c> output size: shorter side to <paramref name="side"/>.</summary>
@@ -127,17 +135,19 @@ public sealed class ImageTransform
         return new SKSizeI((int)Math.Ceiling(header.Width * factor), (int)Math.Ceiling(header.Height * factor));
     }
 
-    private void WriteCrop(PooledPixels pixels, ImageHeader header, CropBox crop, bool flip, Span<float> destination)
+    private void WriteCrop(
+        PooledPixels pixels, ImageHeader header, CropBox crop, bool flip, SampleRandom? rng, Span<float> destination)
     {
         // The decode may be reduced; the crop is in full-size upright pixels.
         double s = pixels.Scale;
         int side = ImageSize;
         ResampleWindow window = new(crop.Left * s, crop.Top * s, (crop.Left + crop.Width) * s,
             (crop.Top + crop.Height) * s, side, side, 0, 0, side, side);
-        ResampleAndWrite(pixels, window, flip, destination);
+        ResampleAndWrite(pixels, window, flip, rng, destination);
     }
 
-    private void ResampleAndWrite(PooledPixels pixels, in ResampleWindow window, bool flip, Span<float> destination)
+    private void ResampleAndWrite(
+        PooledPixels pixels, in ResampleWindow window, bool flip, SampleRandom? rng, Span<float> destination)
     {
         int side = ImageSize;
         byte[] rgba = ArrayPool<byte>.Shared.Rent(side * side * 4);
@@ -145,11 +155,45 @@ public sealed class ImageTransform
         {
             Span<byte> view = rgba.AsSpan(0, side * side * 4);
             Resampler.Resample(pixels, window, _augment.Interpolation, view);
+            if (rng is not null && _recipe.HasPhotometric)
+            {
+                ApplyPhotometric(view, rng);
+            }
+
+            // Every colour op is per pixel and the blur is symmetric, so flipping last equals flipping first.
             _normalizer.Write(view, side, flip, destination);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private unsafe void ApplyPhotometric(Span<byte> rgba, SampleRandom rng)
+    {
+        int side = ImageSize;
+        fixed (byte* p = rgba)
+        {
+            using SKBitmap image = new();
+            image.InstallPixels(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Opaque), (IntPtr)p,
+                side * 4);
+            if (rng.NextBool(_recipe.JitterProbability))
+            {
+                ColorJitter.Apply(image, _jitter.GetParams(rng));
+            }
+            if (rng.NextBool(_recipe.GrayscaleProbability))
+            {
+                PhotometricOps.ToGrayscale(image);
+            }
+            if (rng.NextBool(_recipe.BlurProbability))
+            {
+                float sigma = (float)rng.NextDouble(_recipe.BlurSigma.Min, _recipe.BlurSigma.Max);
+                PhotometricOps.GaussianBlur(image, RecipeSettings.BlurKernelSize(side), sigma);
+            }
+            if (rng.NextBool(_recipe.SolarizeProbability))
+            {
+                PhotometricOps.Solarize(image, _recipe.SolarizeThreshold);
+            }
         }
     }
 

@@ -38,6 +38,7 @@ manifest = {
     "decode": [],
     "rejected": [],
     "transform": [],
+    "ops": {},
 }
 
 
@@ -137,10 +138,45 @@ def transform_cases():
             "f32": name})
 
 
+def op_cases():
+    """torchvision's functional ops on a PIL image, for fixed parameters, from one 64x64 base picture."""
+    base = Image.open(os.path.join(SKIMAGE, "astronaut.png")).convert("RGB").resize((64, 64), Image.BICUBIC)
+    save_rgb("ops_base.rgb", base)
+    ops = {"base": "ops_base.rgb", "size": 64, "cases": []}
+
+    def case(name, op, params, out):
+        file = f"op_{name}.rgb"
+        save_rgb(file, out)
+        ops["cases"].append({"name": name, "op": op, "params": params, "rgb": file})
+
+    for f in [0.35, 1.7]:
+        case(f"brightness_{f}", "brightness", [f], F.adjust_brightness(base, f))
+    for f in [0.5, 1.6]:
+        case(f"contrast_{f}", "contrast", [f], F.adjust_contrast(base, f))
+    for f in [0.3, 1.8]:
+        case(f"saturation_{f}", "saturation", [f], F.adjust_saturation(base, f))
+    for f in [-0.5, -0.15, 0.2, 0.5]:
+        case(f"hue_{f}", "hue", [f], F.adjust_hue(base, f))
+    case("grayscale", "grayscale", [], F.rgb_to_grayscale(base, num_output_channels=3))
+    case("solarize_128", "solarize", [128], F.solarize(base, 128))
+    for k, sigma in [(7, 0.6), (9, 2.0), (23, 1.3)]:
+        case(f"blur_{k}_{sigma}", "blur", [k, sigma], F.gaussian_blur(base, [k, k], [sigma, sigma]))
+
+    # ColorJitter with its random draws fixed: the order is torch.randperm's, the factors its uniforms.
+    order, factors = [2, 0, 3, 1], [1.3, 0.7, 1.5, -0.1]
+    out = base
+    for fn_id in order:
+        fn = [F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue][fn_id]
+        out = fn(out, factors[fn_id])
+    case("jitter_2031", "jitter", order + factors, out)
+    manifest["ops"] = ops
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     decode_cases()
     transform_cases()
+    op_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=2)
         fh.write("\n")

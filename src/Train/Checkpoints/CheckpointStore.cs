@@ -10,8 +10,8 @@ namespace DataflowContrastive.Train;
 /// <remarks>
 /// <para>
 /// Each checkpoint is a directory <c>step-00000100/</c> holding <c>model.bin</c> (TorchSharp's module state),
-/// <c>optimizer.bin</c> (AdamW's moments and step counts), <c>state.json</c> (step and temperature) and
-/// <c>settings.json</c> (the caller's text, verbatim).
+/// <c>optimizer.bin</c> (AdamW's moments and step counts), <c>state.json</c> (steps done, steps skipped,
+/// temperature) and <c>settings.json</c> (the caller's text, verbatim).
 /// </para>
 /// <para>
 /// It is first written as <c>.tmp-step-00000100-…/</c>, every file flushed to disk, then renamed in one atomic
@@ -73,7 +73,11 @@ public sealed class CheckpointStore
 
     /// <summary>Restores the newest checkpoint into <paramref name="trainer"/>, if there is one.</summary>
     /// <returns>What was restored, or <see langword="null"/> when the directory holds no checkpoint.</returns>
-    /// <exception cref="InvalidDataException">The newest checkpoint cannot be read.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The newest checkpoint cannot be read, or was written by a model of another shape. The trainer may then be
+    /// partly restored: build a fresh one. Older checkpoints are not tried, since the atomic rename means a complete
+    /// but unreadable checkpoint points at a wrong model or a damaged disk rather than at a crash.
+    /// </exception>
     public CheckpointInfo? LoadLatest(ClipTrainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
@@ -105,10 +109,12 @@ public sealed class CheckpointStore
             }
             using JsonDocument state = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(path, StateFile)));
             int step = state.RootElement.GetProperty("step").GetInt32();
+            int skipped = state.RootElement.GetProperty("skipped_steps").GetInt32();
             double temperature = state.RootElement.GetProperty("temperature").GetDouble();
             string settings = File.ReadAllText(Path.Combine(path, SettingsFile));
 
             trainer.Step = step;
+            trainer.SkippedSteps = skipped;
             return new CheckpointInfo(path, step, temperature, settings);
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or FormatException
@@ -133,6 +139,7 @@ public sealed class CheckpointStore
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteNumber("step", trainer.Step);
+        json.WriteNumber("skipped_steps", trainer.SkippedSteps);
         json.WriteNumber("temperature", trainer.Temperature);
         json.WriteEndObject();
     }

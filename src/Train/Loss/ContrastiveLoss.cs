@@ -8,6 +8,8 @@ public static class ContrastiveLoss
     /// <summary>Largest inverse temperature CLIP allows: exp(t) is clamped to 100.</summary>
     public const double MaxLogitScale = 100;
 
+    private static readonly double MaxLogLogitScale = Math.Log(MaxLogitScale);
+
     /// <summary>
     /// CLIP's symmetric InfoNCE loss: row i of <paramref name="imageFeatures"/> and row i of
     /// <paramref name="textFeatures"/> are the positive pair, every other row of the batch a negative.
@@ -27,7 +29,7 @@ public static class ContrastiveLoss
         ArgumentNullException.ThrowIfNull(logitScale);
         using var scope = NewDisposeScope();
 
-        Tensor scale = logitScale.exp().clamp_max(MaxLogitScale);
+        Tensor scale = InverseTemperature(logitScale);
         Tensor logits_per_image = scale * imageFeatures.matmul(textFeatures.t());
         Tensor logits_per_text = logits_per_image.t();
 
@@ -67,12 +69,13 @@ public static class ContrastiveLoss
         RequireSquareMask(duplicateMask, n);
         using var scope = NewDisposeScope();
 
-        Tensor scale = logitScale.exp().clamp_max(MaxLogitScale);
+        Tensor scale = InverseTemperature(logitScale);
         Tensor logits_per_image = scale * imageFeatures.matmul(textFeatures.t());
         Tensor logits_per_text = logits_per_image.t();
 
         Tensor identity = eye(n, dtype: ScalarType.Bool, device: imageFeatures.device);
-        Tensor duplicates = duplicateMask.to(ScalarType.Bool).logical_and(identity.logical_not());
+        Tensor duplicates = duplicateMask.to(imageFeatures.device).to(ScalarType.Bool)
+            .logical_and(identity.logical_not());
         Tensor loss = mode switch
         {
             FalseNegativeMode.Positive => (SoftTargetCrossEntropy(logits_per_image, duplicates.logical_or(identity))
@@ -156,6 +159,11 @@ public static class ContrastiveLoss
         Tensor loss = -mean_log_prob_pos.masked_fill(hasPositive.logical_not(), 0).sum() / anchors;
         return loss.MoveToOuterDisposeScope();
     }
+
+    // min(exp(t), 100), computed as exp(min(t, ln 100)): the same value, but at the clamp itself, where the trainer
+    // keeps t, the gradient still flows. float32(ln 100) has an exp slightly above 100, so clamping after the exp
+    // would leave t there with no gradient for good.
+    private static Tensor InverseTemperature(Tensor logitScale) => logitScale.clamp_max(MaxLogLogitScale).exp();
 
     // Mean over rows of −Σ_j q_ij log softmax(logits)_ij, with q_i uniform over the true entries of row i.
     private static Tensor SoftTargetCrossEntropy(Tensor logits, Tensor positives)

@@ -9,11 +9,16 @@ namespace DataflowContrastive.Train;
 /// flat arrays, so callers need no tensor code.
 /// </summary>
 /// <remarks>
-/// Not thread-safe: one caller drives it. Every step runs in its own dispose scope, so the tensors of a step are
-/// freed when it returns.
+/// Not thread-safe: one caller drives it. The weights depend on the seed alone as long as no other code draws from
+/// torch's global generator while a trainer is being built. Every step runs in its own dispose scope, so the tensors
+/// of a step are freed when it returns.
 /// </remarks>
 public sealed class ClipTrainer : IDisposable
 {
+    // torch's generator is global: trainers built at the same time take turns, so each one's weights come from its
+    // own seed alone.
+    private static readonly Lock SeededConstruction = new();
+
     private readonly OptimizerOptions _optimizerOptions;
     private readonly int _totalSteps;
     private readonly Device _device;
@@ -40,8 +45,11 @@ public sealed class ClipTrainer : IDisposable
         _totalSteps = totalSteps;
         _device = device;
 
-        manual_seed(seed);
-        Model = new ClipModel(model);
+        lock (SeededConstruction)
+        {
+            manual_seed(seed);
+            Model = new ClipModel(model);
+        }
         Model.to(device);
         _optimizer = CreateOptimizer(Model, optimizer);
     }
@@ -51,6 +59,9 @@ public sealed class ClipTrainer : IDisposable
 
     /// <summary>Number of steps completed so far; a restored checkpoint sets it.</summary>
     public int Step { get; internal set; }
+
+    /// <summary>Number of steps skipped because their loss or gradients were not finite.</summary>
+    public int SkippedSteps { get; internal set; }
 
     /// <summary>The current inverse temperature, min(exp(t), 100).</summary>
     public double Temperature
@@ -68,8 +79,26 @@ public sealed class ClipTrainer : IDisposable
     /// <param name="images">N·3·S·S floats, each image in CHW order, already normalised.</param>
     /// <param name="tokens">N·L token ids from <see cref="CaptionTokenizer"/>.</param>
     /// <param name="batchSize">N; at least 2, since a single pair has no negatives.</param>
-    /// <remarks>Steps past the run's total use learning rate 0.</remarks>
-    public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize)
+    /// <remarks>
+    /// Steps past the run's total use learning rate 0. A step whose loss or gradients are not finite is skipped: it
+    /// counts in <see cref="Step"/> (so the schedule stays aligned with the data) but updates nothing, and its result
+    /// says so.
+    /// </remarks>
+    public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize) =>
+        TrainStep(images, tokens, batchSize, [], FalseNegativeMode.Ignore);
+
+    /// <summary>
+    /// Runs one AdamW step as <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{long}, int)"/>, treating pairs
+    /// that share an image or a caption as <paramref name="mode"/> says.
+    /// </summary>
+    /// <param name="images">N·3·S·S floats, each image in CHW order, already normalised.</param>
+    /// <param name="tokens">N·L token ids from <see cref="CaptionTokenizer"/>.</param>
+    /// <param name="batchSize">N; at least 2, since a single pair has no negatives.</param>
+    /// <param name="duplicateMask">N·N booleans from <see cref="DuplicateMask"/>, or empty for none.</param>
+    /// <param name="mode">What the loss does with the duplicates.</param>
+    public StepResult TrainStep(
+        ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize, ReadOnlySpan<bool> duplicateMask,
+        FalseNegativeMode mode)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
         using var scope = NewDisposeScope();
@@ -83,20 +112,32 @@ public sealed class ClipTrainer : IDisposable
 
         Tensor imageBatch = ImagesToTensor(images, batchSize);
         Tensor tokenBatch = TokensToTensor(tokens, batchSize);
+        Tensor? duplicates = MaskToTensor(duplicateMask, batchSize);
 
         Model.train();
         _optimizer.zero_grad();
         Tensor image_features = Model.EncodeImage(imageBatch);
         Tensor text_features = Model.EncodeText(tokenBatch);
-        Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale);
+        Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale, duplicates, mode);
         loss.backward();
-        _optimizer.step();
-        ClampLogitScale();
 
-        // Reading the loss waits for the device to finish the step.
+        // One bad batch (a corrupt image, an overflow) must not poison the weights or AdamW's moments: such a step is
+        // counted but changes nothing. Reading the flag waits for the device to finish the backward pass.
+        bool finite = IsFinite(loss);
+        if (finite)
+        {
+            _optimizer.step();
+            ClampLogitScale();
+        }
+        else
+        {
+            _optimizer.zero_grad();
+            SkippedSteps++;
+        }
+
         double lossValue = loss.cpu().item<float>();
         Step++;
-        return new StepResult(Step, lossValue, learningRate, Temperature);
+        return new StepResult(Step, lossValue, learningRate, Temperature, Skipped: !finite);
     }
 
     /// <summary>
@@ -147,6 +188,19 @@ public sealed class ClipTrainer : IDisposable
             options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }
 
+    private bool IsFinite(Tensor loss)
+    {
+        List<Tensor> checks = [loss.isfinite().all()];
+        foreach (Parameter parameter in Model.parameters())
+        {
+            if (parameter.grad is { } grad)
+            {
+                checks.Add(grad.isfinite().all());
+            }
+        }
+        return stack(checks).all().cpu().item<bool>();
+    }
+
     // As open_clip: keep exp(t) within [1, 100] so the clamp in the loss never leaves t without a gradient.
     private void ClampLogitScale()
     {
@@ -167,6 +221,23 @@ public sealed class ClipTrainer : IDisposable
         Tensor batch = empty([count, 3, size, size], float32);
         batch.data<float>().CopyFrom(images);
         return batch.to(_device);
+    }
+
+    private Tensor? MaskToTensor(ReadOnlySpan<bool> duplicateMask, int count)
+    {
+        if (duplicateMask.IsEmpty)
+        {
+            return null;
+        }
+        if (duplicateMask.Length != count * count)
+        {
+            throw new ArgumentException(
+                $"{duplicateMask.Length} mask entries given; a batch of {count} needs {count * count}.",
+                nameof(duplicateMask));
+        }
+        Tensor mask = empty([count, count], ScalarType.Bool);
+        mask.data<bool>().CopyFrom(duplicateMask);
+        return mask.to(_device);
     }
 
     private Tensor TokensToTensor(ReadOnlySpan<long> tokens, int count)

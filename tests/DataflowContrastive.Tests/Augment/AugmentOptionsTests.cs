@@ -30,6 +30,42 @@ public class AugmentOptionsTests
     }
 
     [Fact]
+    public void Simclr_has_the_published_colour_and_blur_settings()
+    {
+        RecipeSettings r = new AugmentOptions { Recipe = "simclr" }.Resolve();
+
+        Assert.Equal((0.8, (0.8, 0.8, 0.8, 0.2)), (r.JitterProbability, r.Jitter));
+        Assert.Equal((0.2, 0.5, (0.1, 2.0)), (r.GrayscaleProbability, r.BlurProbability, r.BlurSigma));
+        Assert.Equal(0.0, r.SolarizeProbability);
+    }
+
+    [Fact]
+    public void Supcon_has_jitter_and_grayscale_but_no_blur()
+    {
+        RecipeSettings r = new AugmentOptions { Recipe = "supcon" }.Resolve();
+
+        Assert.Equal((0.8, (0.4, 0.4, 0.4, 0.1)), (r.JitterProbability, r.Jitter));
+        Assert.Equal((0.2, 0.0), (r.GrayscaleProbability, r.BlurProbability));
+    }
+
+    [Fact]
+    public void Clip_and_eval_have_no_colour_ops()
+    {
+        Assert.False(new AugmentOptions { Recipe = "clip" }.Resolve().HasPhotometric);
+        Assert.False(new AugmentOptions { Recipe = "eval" }.Resolve().HasPhotometric);
+    }
+
+    [Theory]
+    [InlineData(224, 23)]
+    [InlineData(96, 9)]
+    [InlineData(32, 3)]
+    [InlineData(8, 3)]
+    public void Blur_kernel_is_an_odd_tenth_of_the_side(int side, int kernel)
+    {
+        Assert.Equal(kernel, RecipeSettings.BlurKernelSize(side));
+    }
+
+    [Fact]
     public void Explicit_values_override_the_recipe()
     {
         RecipeSettings r = new AugmentOptions { Recipe = "simclr", ScaleMin = 0.5, FlipProbability = 0 }.Resolve();
@@ -43,6 +79,9 @@ public class AugmentOptionsTests
     [InlineData(nameof(AugmentOptions.ScaleMin))]
     [InlineData(nameof(AugmentOptions.RatioMin))]
     [InlineData(nameof(AugmentOptions.FlipProbability))]
+    [InlineData(nameof(AugmentOptions.Hue))]
+    [InlineData(nameof(AugmentOptions.BlurProbability))]
+    [InlineData(nameof(AugmentOptions.BlurSigmaMin))]
     [InlineData(nameof(AugmentOptions.Mean))]
     [InlineData(nameof(AugmentOptions.Std))]
     public void Validation_names_the_bad_setting(string property)
@@ -54,6 +93,9 @@ public class AugmentOptionsTests
             nameof(AugmentOptions.ScaleMin) => new() { ScaleMin = 0 },
             nameof(AugmentOptions.RatioMin) => new() { RatioMin = 2, RatioMax = 1 },
             nameof(AugmentOptions.FlipProbability) => new() { FlipProbability = 1.5 },
+            nameof(AugmentOptions.Hue) => new() { Hue = 0.6 },
+            nameof(AugmentOptions.BlurProbability) => new() { BlurProbability = -0.1 },
+            nameof(AugmentOptions.BlurSigmaMin) => new() { BlurSigmaMin = 3, BlurSigmaMax = 2 },
             nameof(AugmentOptions.Mean) => new() { Mean = [0.5f] },
             _ => new() { Std = [1, 0, 1] },
         };

@@ -84,7 +84,7 @@ public class ImageTransformTests
     public void Train_output_is_the_resized_crop_that_torchvision_params_would_give()
     {
         byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "coffee.png"));
-        AugmentOptions options = new() { ImageSize = 32, Recipe = "simclr", FlipProbability = 0 };
+        AugmentOptions options = new() { ImageSize = 32, Recipe = "clip", ScaleMin = 0.08 };
         ImageTransform transform = new(options, new DecodeOptions());
         SampleSeed seed = new(1, 0, 5, 0);
         RecipeSettings r = options.Resolve();
@@ -97,6 +97,41 @@ public class ImageTransformTests
         transform.ApplyResizedCrop(bytes, expectedCrop, flip: false, fixedCrop);
 
         Assert.Equal(fixedCrop, train);
+    }
+
+    [Fact]
+    public void Grayscale_with_probability_one_gives_three_equal_channels()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "coffee.png"));
+        AugmentOptions options = new() { ImageSize = 32, Recipe = "simclr", GrayscaleProbability = 1, Mean = [0, 0, 0],
+            Std = [1, 1, 1] };
+        ImageTransform transform = new(options, new DecodeOptions());
+        float[] output = new float[transform.OutputLength];
+
+        transform.ApplyTrain(bytes, new SampleSeed(9, 0, 1, 0), output);
+
+        Assert.Equal(output[..1024], output[1024..2048]);
+        Assert.Equal(output[..1024], output[2048..]);
+    }
+
+    [Fact]
+    public void Simclr_views_of_one_image_differ_and_stay_in_the_normalised_range()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "astronaut.png"));
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 48, Recipe = "simclr" }, new DecodeOptions());
+        float low = (0 - 0.48145466f) / 0.26862954f;
+        float high = (1 - 0.40821073f) / 0.27577711f;
+        List<float[]> views = [];
+
+        for (int view = 0; view < 8; view++)
+        {
+            float[] output = new float[transform.OutputLength];
+            transform.ApplyTrain(bytes, new SampleSeed(5, 0, 0, view), output);
+            Assert.All(output, v => Assert.InRange(v, low - 1e-4f, high + 1e-4f));
+            views.Add(output);
+        }
+
+        Assert.Equal(8, views.Select(v => string.Join(',', v.Take(64))).Distinct().Count());
     }
 
     [Fact]

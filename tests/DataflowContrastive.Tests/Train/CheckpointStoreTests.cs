@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace DataflowContrastive.Tests.Train;
 
+[Collection(SharedTorchGenerator.Name)]
 public sealed class CheckpointStoreTests : IDisposable
 {
     private const int Batch = 4;
@@ -27,6 +28,7 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.NotNull(info);
         Assert.Equal(2, info.Step);
         Assert.Equal(2, restored.Step);
+        Assert.Equal(original.SkippedSteps, restored.SkippedSteps);
         Assert.Equal("""{"batch": 4}""", info.SettingsJson);
         Assert.Equal(original.Temperature, info.Temperature, 6);
         AssertSameWeights(original, restored);
@@ -101,6 +103,39 @@ public sealed class CheckpointStoreTests : IDisposable
         using ClipTrainer trainer = Trainer(seed: 8);
 
         Assert.Throws<ArgumentException>(() => store.Save(trainer, "batch: 4"));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_model_shape_is_reported_as_unreadable()
+    {
+        var store = new CheckpointStore(_directory, keep: 1);
+        using (ClipTrainer small = Trainer(seed: 9))
+        {
+            store.Save(small, "{}");
+        }
+
+        var wider = new ModelOptions
+        {
+            EmbedDim = 16, ImageSize = 8, ImageWidths = [4, 8], TextWidth = 16, TextLayers = 1, TextHeads = 2,
+            ContextLength = 6, VocabularySize = TinyModels.Vocabulary,
+        };
+        using var trainer = new ClipTrainer(wider, TinyModels.FastOptimizer, 20, CPU, seed: 9);
+
+        var error = Assert.Throws<InvalidDataException>(() => store.LoadLatest(trainer));
+        Assert.Contains("step-00000000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_model_file_is_reported_as_unreadable()
+    {
+        var store = new CheckpointStore(_directory, keep: 1);
+        using ClipTrainer trainer = Trainer(seed: 10);
+        string path = store.Save(trainer, "{}");
+        string model = Path.Combine(path, "model.bin");
+        File.WriteAllBytes(model, File.ReadAllBytes(model)[..100]);
+
+        var error = Assert.Throws<InvalidDataException>(() => store.LoadLatest(trainer));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
     }
 
     private static ClipTrainer Trainer(long seed) =>

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace DataflowContrastive.Tests.Train;
 
+[Collection(SharedTorchGenerator.Name)]
 public class ClipModelTests
 {
     [Fact]

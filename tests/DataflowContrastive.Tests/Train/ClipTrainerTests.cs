@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace DataflowContrastive.Tests.Train;
 
+[Collection(SharedTorchGenerator.Name)]
 public class ClipTrainerTests
 {
     private const int Batch = 4;
@@ -78,5 +79,60 @@ public class ClipTrainerTests
         var error = Assert.Throws<ArgumentException>(
             () => trainer.TrainStep(TinyModels.Images(3, 8), TinyModels.Tokens(4), 4));
         Assert.Equal("images", error.ParamName);
+    }
+
+    [Fact]
+    public void A_batch_with_a_nan_pixel_is_skipped_without_touching_the_weights()
+    {
+        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 10, CPU, seed: 9);
+        float[] good = TinyModels.Images(Batch, seed: 9);
+        long[] tokens = TinyModels.Tokens(Batch);
+        trainer.TrainStep(good, tokens, Batch);
+        float[] before = trainer.EmbedImages(good, Batch);
+        float[] bad = (float[])good.Clone();
+        bad[5] = float.NaN;
+
+        StepResult skipped = trainer.TrainStep(bad, tokens, Batch);
+
+        Assert.True(skipped.Skipped);
+        Assert.True(double.IsNaN(skipped.Loss));
+        Assert.Equal(2, skipped.Step);
+        Assert.Equal(1, trainer.SkippedSteps);
+        Assert.Equal(before, trainer.EmbedImages(good, Batch));
+
+        StepResult next = trainer.TrainStep(good, tokens, Batch);
+        Assert.False(next.Skipped);
+        Assert.True(double.IsFinite(next.Loss));
+        Assert.All(trainer.EmbedImages(good, Batch), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void A_duplicated_pair_holds_plain_clip_above_its_floor_but_not_the_masked_loss()
+    {
+        // Pairs 0 and 1 are the same image with the same caption. Plain CLIP cannot tell them apart, so each of those
+        // two rows puts at most half its probability on its own pair: the loss stays at or above 2·ln 2 / 4 = 0.3466
+        // on both sides. Masking the duplicate removes that floor.
+        float[] images = TinyModels.Images(Batch, seed: 10);
+        Array.Copy(images, 0, images, 3 * 8 * 8, 3 * 8 * 8);
+        long[] tokens = TinyModels.Tokens(Batch);
+        Array.Copy(tokens, 0, tokens, 6, 6);
+        bool[] mask = DuplicateMask.FromKeys([0, 0, 2, 3], []);
+
+        double plain = Train(FalseNegativeMode.Ignore);
+        double masked = Train(FalseNegativeMode.Masked);
+
+        Assert.True(plain >= 0.3465, $"plain CLIP reached {plain}");
+        Assert.True(masked < 0.1, $"masked CLIP reached {masked}");
+
+        double Train(FalseNegativeMode mode)
+        {
+            using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 100, CPU, seed: 10);
+            StepResult result = trainer.TrainStep(images, tokens, Batch, mask, mode);
+            for (int i = 0; i < 30; i++)
+            {
+                result = trainer.TrainStep(images, tokens, Batch, mask, mode);
+            }
+            return result.Loss;
+        }
     }
 }

@@ -42,6 +42,20 @@ public class ContrastiveLossTests
     }
 
     [Fact]
+    public void At_the_clamp_itself_t_still_gets_a_gradient()
+    {
+        // The trainer clamps t to float32(ln 100), whose exp is 100.0000076; t must still be able to come back down.
+        using var scope = NewDisposeScope();
+        Tensor images = nn.functional.normalize(arange(12f).reshape(3, 4).sin(), dim: -1);
+        Tensor texts = nn.functional.normalize(arange(12f).reshape(3, 4).cos(), dim: -1);
+        Tensor t = tensor((float)Math.Log(100)).requires_grad_(true);
+
+        ContrastiveLoss.Clip(images, texts, t).backward();
+
+        Assert.NotEqual(0f, t.grad!.item<float>());
+    }
+
+    [Fact]
     public void Batches_of_different_sizes_are_refused()
     {
         using var scope = NewDisposeScope();
