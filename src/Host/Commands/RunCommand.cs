@@ -13,9 +13,11 @@ public static class RunCommand
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length != 1 || args[0].StartsWith('-'))
+        var options = new RunOptions { ResumeAnyway = args.Contains("--resume-anyway") };
+        string[] files = args.Where(a => a != "--resume-anyway").ToArray();
+        if (files.Length != 1 || files[0].StartsWith('-'))
         {
-            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml");
+            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml [--resume-anyway]");
             return 2;
         }
 
@@ -23,7 +25,7 @@ public static class RunCommand
         PipelineDefinition definition;
         try
         {
-            definition = PipelineFileReader.Read(args[0]);
+            definition = PipelineFileReader.Read(files[0]);
         }
         catch (PipelineFileException e)
         {
@@ -44,7 +46,7 @@ public static class RunCommand
             o.TimestampFormat = "HH:mm:ss ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
-        builder.Services.AddPipelineRun(definition);
+        builder.Services.AddPipelineRun(definition, options);
 
         using IHost host = builder.Build();
         RunOutcome outcome = host.Services.GetRequiredService<RunOutcome>();

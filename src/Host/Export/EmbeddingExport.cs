@@ -54,7 +54,7 @@ public sealed class EmbeddingExport
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await graph.RunAsync(prepare, async (head, aborted) =>
             {
-                await foreach (OrderedSample sample in order.EpochAsync(0, 0, e => _recorder.RejectAsync(
+                await foreach (OrderedSample sample in order.EpochAsync(0, e => _recorder.RejectAsync(
                     new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt", aborted), stop.Token))
                 {
                     if (!await head.SendAsync(sample, stop.Token))

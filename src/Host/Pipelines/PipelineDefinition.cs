@@ -141,6 +141,9 @@ public sealed class TrainSettings
     public string Device { get; internal set; } = "auto";
 
     public int LogEvery { get; internal set; } = 10;
+
+    /// <summary>Steps in a row whose loss or gradients may be non-finite (and are skipped) before the run stops.</summary>
+    public int MaxSkippedSteps { get; internal set; } = 10;
 }
 
 public sealed class CheckpointSettings

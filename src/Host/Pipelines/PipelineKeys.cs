@@ -103,6 +103,8 @@ public static class PipelineKeys
             (v, d, _) => d.Train.Device = OneOf(v, "auto", "cpu", "cuda")),
         new("train.log_every", "10", "Steps between progress lines.",
             (v, d, _) => d.Train.LogEvery = Int32(v, 1, int.MaxValue)),
+        new("train.max_skipped_steps", "10", "Non-finite steps in a row that are skipped before the run stops.",
+            (v, d, _) => d.Train.MaxSkippedSteps = Int32(v, 0, 1_000_000)),
 
         new("checkpoint.directory", "OUTPUT/checkpoints", "Where checkpoints are written.",
             (v, d, b) => d.Checkpoint.Directory = FullPath(v, b)),
