@@ -32,7 +32,7 @@ public static class ImageDecoder
     public static SKBitmap Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, SKSizeI? atLeast = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using PooledPixels pixels = DecodePooled(encoded, options, _ => atLeast, out _);
+        using PooledPixels pixels = DecodePooled(encoded, options, _ => new DecodePlan(atLeast, null), out _);
         SKBitmap bitmap = new(new SKImageInfo(pixels.Width, pixels.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         pixels.Span.CopyTo(bitmap.GetPixelSpan());
         return bitmap;
@@ -40,10 +40,10 @@ public static class ImageDecoder
 
     /// <summary>
     /// The decode used on the hot path: <paramref name="plan"/> sees the header (after the pixel budget is checked)
-    /// and returns the smallest upright size it needs, or null for full size.
+    /// and says what it needs: the smallest upright size, and the region it will read.
     /// </summary>
     internal static PooledPixels DecodePooled(
-        ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, SKSizeI?> plan, out ImageHeader header)
+        ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, DecodePlan> plan, out ImageHeader header)
     {
         (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h) =>
         {
@@ -111,10 +111,16 @@ public static class ImageDecoder
     }
 
     private static PooledPixels DecodeFirstFrame(
-        SKCodec codec, ImageHeader header, DecodeOptions options, SKSizeI? atLeast)
+        SKCodec codec, ImageHeader header, DecodeOptions options, DecodePlan plan)
     {
-        (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, atLeast);
+        (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, plan.AtLeast);
         bool opaque = codec.Info.AlphaType == SKAlphaType.Opaque;
+        if (opaque && header.Origin == SKEncodedOrigin.TopLeft && header.Format == SKEncodedImageFormat.Jpeg
+            && plan.Region is { } region
+            && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part))
+        {
+            return part;
+        }
 
         // No colour space on the target: Skia then leaves the encoded values alone, as Pillow does.
         SKImageInfo info = new(size.Width, size.Height, SKColorType.Rgba8888,
@@ -177,6 +183,12 @@ public static class ImageDecoder
         {
             result = codec.GetPixels(info, (IntPtr)p, pixels.RowBytes, new SKCodecOptions(0));
         }
+        ThrowUnlessSuccess(result, f);
+    }
+
+    /// <summary>Maps a codec result to a rejection with the matching reason.</summary>
+    internal static void ThrowUnlessSuccess(SKCodecResult result, SKEncodedImageFormat f)
+    {
         switch (result)
         {
             case SKCodecResult.Success:

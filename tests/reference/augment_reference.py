@@ -114,6 +114,16 @@ def normalise(img):
 
 def transform_cases():
     size = 96
+    # rocket_small: a crop small enough that only its region of the JPEG is decoded.
+    path = os.path.join(SKIMAGE, "rocket.jpg")
+    top, left, height, width = 100, 200, 150, 180
+    out = F.resized_crop(Image.open(path).convert("RGB"), top, left, height, width, [size, size],
+                         T.InterpolationMode.BICUBIC)
+    save_f32("train_rocket_small.f32", normalise(out))
+    manifest["transform"].append({
+        "kind": "train", "source": os.path.relpath(path, SHARED), "size": size, "flip": False, "top": top,
+        "left": left, "height": height, "width": width, "interpolation": "bicubic", "f32": "train_rocket_small.f32"})
+
     for file, box in [("rocket.jpg", (20, 60, 400, 520)), ("coffee.png", (10, 150, 350, 300))]:
         path = os.path.join(SKIMAGE, file)
         img = Image.open(path).convert("RGB")

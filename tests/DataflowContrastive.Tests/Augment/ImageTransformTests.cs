@@ -14,6 +14,7 @@ public class ImageTransformTests
     [Theory]
     [InlineData("train_rocket.f32")]
     [InlineData("train_rocket_flip.f32")]
+    [InlineData("train_rocket_small.f32")]
     [InlineData("train_coffee.f32")]
     [InlineData("train_coffee_flip.f32")]
     public void Resized_crop_equals_torchvision_within_one_level(string reference)
@@ -60,6 +61,28 @@ public class ImageTransformTests
         Difference d = Difference.Of(reduced, AugmentFixtures.ReadFloats(c.F32));
         Assert.True(d.Max <= OneLevel * 12 && d.Mean <= OneLevel * 0.5, $"{reference}: {d}");
         Assert.NotEqual(exact, reduced);
+    }
+
+    /// <summary>
+    /// A small crop of a JPEG decodes only the region around it. The same crop of the same pixels stored as PNG
+    /// (decoded whole) must give the same floats: the region decode is exact, not an approximation.
+    /// </summary>
+    [Theory]
+    [InlineData("data/skimage-clip/rocket.jpg", 100, 200, 150, 180)]
+    [InlineData("bugs/images/pillow__pil_sample_cmyk.jpg", 10, 60, 30, 35)]
+    [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 150, 0, 50, 40)]
+    public void Region_decode_of_a_small_crop_equals_the_whole_decode(string file, int top, int left, int h, int w)
+    {
+        byte[] jpeg = File.ReadAllBytes(TestPaths.Shared(file.Split('/')));
+        byte[] png = AsPng(jpeg);
+        ImageTransform transform = Transform(24, reducedDecode: false);
+        float[] fromJpeg = new float[transform.OutputLength];
+        float[] fromPng = new float[transform.OutputLength];
+
+        transform.ApplyResizedCrop(jpeg, new CropBox(top, left, h, w), flip: false, fromJpeg);
+        transform.ApplyResizedCrop(png, new CropBox(top, left, h, w), flip: false, fromPng);
+
+        Assert.Equal(fromPng, fromJpeg);
     }
 
     [Fact]
@@ -183,6 +206,13 @@ public class ImageTransformTests
         float[] std = AugmentFixtures.Manifest.Std;
         double actualRed = (actual[..16].Average() * std[0] + mean[0]) * 255;
         Assert.InRange(actualRed, expectedRed - 2, expectedRed + 2);
+    }
+
+    private static byte[] AsPng(byte[] encoded)
+    {
+        using SkiaSharp.SKBitmap whole = ImageDecoder.Decode(encoded, new DecodeOptions());
+        using SkiaSharp.SKData png = whole.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 
     private static float[] Run(ImageTransform transform, TransformCase c)
