@@ -25,13 +25,14 @@ public static class ImageDecoder
     /// <param name="encoded">The file's bytes.</param>
     /// <param name="options">Pixel budget and background.</param>
     /// <param name="atLeast">
-    /// When set, a JPEG may be decoded at a reduced DCT scale (1/8 steps) as long as the upright result is at least
-    /// this size; other formats are always decoded at full size.
+    /// When set, a JPEG may be decoded at a reduced DCT scale (1/2, 1/4 or 1/8) as long as the upright result is at
+    /// least this size; other formats are always decoded at full size.
     /// </param>
     /// <exception cref="ImageRejectedException">Truncated, corrupt, too large or unsupported data.</exception>
     public static SKBitmap Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, SKSizeI? atLeast = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         using PooledPixels pixels = DecodePooled(encoded, options, _ => new DecodePlan(atLeast, null), out _);
         SKBitmap bitmap = new(new SKImageInfo(pixels.Width, pixels.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         pixels.Span.CopyTo(bitmap.GetPixelSpan());
