@@ -14,7 +14,7 @@ public static class ImageDecoder
     /// <exception cref="ImageRejectedException">The bytes are not an image we can read.</exception>
     public static ImageHeader Probe(ReadOnlySpan<byte> encoded)
     {
-        return Open(encoded, static (_, header) => header);
+        return Open(encoded, static (_, header, _) => header);
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class ImageDecoder
     internal static PooledPixels DecodePooled(
         ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, DecodePlan> plan, out ImageHeader header)
     {
-        (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h) =>
+        (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h, bytes) =>
         {
             if (h.PixelCount > options.MaxPixels)
             {
@@ -54,14 +54,14 @@ public static class ImageDecoder
                     $"The {h.Format} header declares {h.Width}x{h.Height} pixels, more than the budget of "
                     + $"{options.MaxPixels}.");
             }
-            return (DecodeFirstFrame(codec, h, options, plan(h)), h);
+            return (DecodeFirstFrame(codec, h, bytes, options, plan(h)), h);
         });
         header = result.Header;
         return result.Pixels;
     }
 
     /// <summary>Opens a codec over the bytes without copying them and hands it, with its header, to use.</summary>
-    private static unsafe T Open<T>(ReadOnlySpan<byte> encoded, Func<SKCodec, ImageHeader, T> use)
+    private static unsafe T Open<T>(ReadOnlySpan<byte> encoded, Func<SKCodec, ImageHeader, PinnedBytes, T> use)
     {
         SKEncodedImageFormat? sniffed = EncodedIntegrity.Sniff(encoded);
         if (sniffed is null)
@@ -84,7 +84,7 @@ public static class ImageDecoder
             {
                 RejectUnopenable(encoded, sniffed.Value);
             }
-            return use(codec, HeaderOf(codec));
+            return use(codec, HeaderOf(codec), new PinnedBytes((IntPtr)start, encoded.Length));
         }
     }
 
@@ -112,15 +112,17 @@ public static class ImageDecoder
     }
 
     private static PooledPixels DecodeFirstFrame(
-        SKCodec codec, ImageHeader header, DecodeOptions options, DecodePlan plan)
+        SKCodec codec, ImageHeader header, PinnedBytes bytes, DecodeOptions options, DecodePlan plan)
     {
         (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, plan.AtLeast);
         bool opaque = codec.Info.AlphaType == SKAlphaType.Opaque;
-        if (opaque && header.Origin == SKEncodedOrigin.TopLeft && header.Format == SKEncodedImageFormat.Jpeg
-            && plan.Region is { } region
-            && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part))
+        if (header.Format == SKEncodedImageFormat.Jpeg)
         {
-            return part;
+            PooledPixels? jpeg = DecodeJpegFast(codec, header, bytes, plan, size, denominator);
+            if (jpeg is not null)
+            {
+                return jpeg;
+            }
         }
 
         // No colour space on the target: Skia then leaves the encoded values alone, as Pillow does.
@@ -133,6 +135,45 @@ public static class ImageDecoder
             if (!opaque)
             {
                 Composite(pixels, options.Background);
+            }
+            if (header.Origin is not SKEncodedOrigin.TopLeft)
+            {
+                using PooledPixels stored = pixels;
+                pixels = Orientation.Apply(stored, header.Origin);
+            }
+            pixels.Scale = 1.0 / denominator;
+            return pixels;
+        }
+        catch
+        {
+            pixels.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The fast JPEG paths, or null for the general one: only the region around a small crop through Skia, or the
+    /// whole picture through the system's SIMD TurboJPEG.
+    /// </summary>
+    private static PooledPixels? DecodeJpegFast(
+        SKCodec codec, ImageHeader header, PinnedBytes bytes, DecodePlan plan, SKSizeI size, int denominator)
+    {
+        if (header.Origin == SKEncodedOrigin.TopLeft && plan.Region is { } region
+            && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part))
+        {
+            return part;
+        }
+        if (!TurboJpeg.IsAvailable)
+        {
+            return null;
+        }
+        PooledPixels pixels = PooledPixels.Rent(size.Width, size.Height);
+        try
+        {
+            if (!TurboJpeg.TryDecode(bytes.Span, size, pixels))
+            {
+                pixels.Dispose();
+                return null;
             }
             if (header.Origin is not SKEncodedOrigin.TopLeft)
             {
@@ -218,6 +259,12 @@ public static class ImageDecoder
             using SKCanvas canvas = new(bitmap);
             canvas.DrawColor(background.WithAlpha(255), SKBlendMode.DstOver);
         }
+    }
+
+    /// <summary>The encoded bytes, pinned by <see cref="Open{T}"/> for as long as its callback runs.</summary>
+    private readonly unsafe record struct PinnedBytes(IntPtr Start, int Length)
+    {
+        public ReadOnlySpan<byte> Span => new((void*)Start, Length);
     }
 
     internal static bool SwapsAxes(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop

@@ -146,6 +146,29 @@ public class ImageDecoderTests
         Assert.True(max == 0, $"{reference}: mean {mean:F4}, max {max} levels");
     }
 
+    /// <summary>
+    /// Where the system's TurboJPEG is present it decodes JPEGs; it must give exactly Skia's pixels, at full and
+    /// at reduced scale, so that results do not depend on which machine ran them.
+    /// </summary>
+    [Theory]
+    [InlineData("data/skimage-clip/rocket.jpg", 1)]
+    [InlineData("data/skimage-clip/rocket.jpg", 2)]
+    [InlineData("data/skimage-clip/rocket.jpg", 8)]
+    [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 1)]
+    public void Jpeg_pixels_equal_skias_own_decode(string file, int denominator)
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared(file.Split('/')));
+        using SKCodec codec = SKCodec.Create(new MemoryStream(bytes));
+        SKSizeI size = denominator == 1 ? codec.Info.Size : codec.GetScaledDimensions(1f / denominator);
+        using SKBitmap skia = new(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        Assert.Equal(SKCodecResult.Success, codec.GetPixels(skia.Info, skia.GetPixels()));
+
+        using SKBitmap ours = ImageDecoder.Decode(bytes, Defaults, size);
+
+        Assert.Equal((size.Width, size.Height), (ours.Width, ours.Height));
+        Assert.True(skia.GetPixelSpan().SequenceEqual(ours.GetPixelSpan()), $"{file} at 1/{denominator} differs");
+    }
+
     [Fact]
     public void Reduced_decode_is_no_smaller_than_asked_and_smaller_than_full()
     {
