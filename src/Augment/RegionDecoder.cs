@@ -21,9 +21,11 @@ internal static class RegionDecoder
     {
         pixels = null;
         SKRectI scaled = ScaledWithMargin(size, denominator, region);
-        if (scaled.Width * (long)scaled.Height > size.Width * (long)size.Height * 3 / 4)
+        // Measured on COCO photos: against Skia's whole decode a region pays off up to three quarters of the
+        // picture; against the SIMD TurboJPEG whole decode, only up to about a quarter.
+        double worthwhile = TurboJpeg.IsAvailable ? 0.25 : 0.75;
+        if (scaled.Width * (double)scaled.Height > size.Width * (double)size.Height * worthwhile)
         {
-            // Too little to save; a plain decode is simpler and as fast.
             return false;
         }
 

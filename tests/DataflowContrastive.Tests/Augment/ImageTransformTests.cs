@@ -69,7 +69,7 @@ public class ImageTransformTests
     /// </summary>
     [Theory]
     [InlineData("data/skimage-clip/rocket.jpg", 100, 200, 150, 180)]
-    [InlineData("bugs/images/pillow__pil_sample_cmyk.jpg", 10, 60, 30, 35)]
+    [InlineData("bugs/images/pillow__pil_sample_cmyk.jpg", 10, 60, 14, 16)]
     [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 150, 0, 50, 40)]
     public void Region_decode_of_a_small_crop_equals_the_whole_decode(string file, int top, int left, int h, int w)
     {
