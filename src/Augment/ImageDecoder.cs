@@ -170,7 +170,7 @@ public static class ImageDecoder
         PooledPixels pixels = PooledPixels.Rent(size.Width, size.Height);
         try
         {
-            if (!TurboJpeg.TryDecode(bytes.Span, size, pixels))
+            if (!TurboJpeg.TryDecode(bytes.Span, codec.Info.Size, size, pixels))
             {
                 pixels.Dispose();
                 return null;

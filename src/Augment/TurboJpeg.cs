@@ -24,11 +24,11 @@ internal static unsafe class TurboJpeg
     public static bool IsAvailable => Functions is not null;
 
     /// <summary>
-    /// Decodes the whole JPEG at <paramref name="size"/> (full, or a 1/2, 1/4, 1/8 scale) into
-    /// <paramref name="pixels"/>. False when the library is missing or the JPEG is CMYK or YCCK; throws
+    /// Decodes the whole JPEG, <paramref name="full"/> in its header, at <paramref name="size"/> (full, or a 1/2,
+    /// 1/4, 1/8 scale) into <paramref name="pixels"/>. False when the library is missing or the JPEG is CMYK or YCCK; throws
     /// <see cref="ImageRejectedException"/> when the decoder fails.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoded, SKSizeI size, PooledPixels pixels)
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, SKSizeI full, SKSizeI size, PooledPixels pixels)
     {
         if (Functions is not { } api)
         {
@@ -49,7 +49,8 @@ internal static unsafe class TurboJpeg
             {
                 throw Failed(api);
             }
-            if (colorspace is ColorspaceCmyk or ColorspaceYcck)
+            // Skia read the same header; should the two ever disagree, Skia's reading wins.
+            if (colorspace is ColorspaceCmyk or ColorspaceYcck || width != full.Width || height != full.Height)
             {
                 return false;
             }

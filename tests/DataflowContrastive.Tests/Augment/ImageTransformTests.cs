@@ -158,6 +158,35 @@ public class ImageTransformTests
     }
 
     [Fact]
+    public void One_by_two_picture_is_upscaled_by_both_transforms()
+    {
+        byte[] bytes = AugmentFixtures.Bug("pillow__orientation_rectangle.jpg");
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 16, Recipe = "simclr" }, new DecodeOptions());
+        float[] output = new float[transform.OutputLength];
+
+        transform.ApplyEval(bytes, output);
+        transform.ApplyTrain(bytes, new SampleSeed(1, 0, 0, 0), output);
+
+        Assert.All(output, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Png_with_damaged_pixel_data_is_rejected_not_crashed_on()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "coffee.png"));
+        for (int i = bytes.Length / 3; i < bytes.Length / 3 + 64; i++)
+        {
+            bytes[i] ^= 0x5A;
+        }
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 16 }, new DecodeOptions());
+
+        ImageRejectedException e = Assert.Throws<ImageRejectedException>(
+            () => transform.ApplyEval(bytes, new float[transform.OutputLength]));
+
+        Assert.Contains(e.Reason, new[] { ImageRejectedException.Corrupt, ImageRejectedException.Truncated });
+    }
+
+    [Fact]
     public void Destination_of_the_wrong_length_is_a_caller_error()
     {
         ImageTransform transform = new(new AugmentOptions { ImageSize = 8 }, new DecodeOptions());
