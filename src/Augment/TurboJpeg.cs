@@ -25,8 +25,8 @@ internal static unsafe class TurboJpeg
 
     /// <summary>
     /// Decodes the whole JPEG, <paramref name="full"/> in its header, at <paramref name="size"/> (full, or a 1/2,
-    /// 1/4, 1/8 scale) into <paramref name="pixels"/>. False when the library is missing or the JPEG is CMYK or YCCK; throws
-    /// <see cref="ImageRejectedException"/> when the decoder fails.
+    /// 1/4, 1/8 scale) into <paramref name="pixels"/>. False when the library is missing or the JPEG is CMYK or
+    /// YCCK; throws <see cref="ImageRejectedException"/> when the decoder fails.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoded, SKSizeI full, SKSizeI size, PooledPixels pixels)
     {
