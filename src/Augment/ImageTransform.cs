@@ -108,6 +108,7 @@ public sealed class ImageTransform
         // torchvision's CenterCrop rounds the offsets with Python's round, which rounds halves to even.
         int top = (int)Math.Round((newHeight - side) / 2.0, MidpointRounding.ToEven);
         int left = (int)Math.Round((newWidth - side) / 2.0, MidpointRounding.ToEven);
+
         // A reduced decode's last row and column cover only part of a block: the box ends inside them.
         ResampleWindow window = new(0, 0, header.Width * pixels.Scale, header.Height * pixels.Scale, newWidth,
             newHeight, left, top, side, side);
