@@ -98,6 +98,16 @@ def decode_cases():
     manifest["decode"][-1]["source"] = None
     manifest["decode"][-1]["fixture"] = "webp_bytes_named.png"
 
+    # Grayscale progressive JPEG and 4:2:0 progressive colour JPEG, both written by Pillow.
+    crop = Image.open(os.path.join(SKIMAGE, "chelsea.png")).convert("RGB").crop((150, 40, 246, 112))
+    for name, img in [("gray_progressive.jpg", crop.convert("L")), ("color_progressive.jpg", crop)]:
+        path = os.path.join(OUT, name)
+        img.save(path, format="JPEG", quality=85, progressive=True)
+        decode_case(path, f'Image.open(f).convert("RGB") of a progressive JPEG written by Pillow',
+                    Image.open(path).convert("RGB"))
+        manifest["decode"][-1]["source"] = None
+        manifest["decode"][-1]["fixture"] = name
+
     for name in ["pillow__truncated_jpeg.jpg", "pillow__truncated_image.png", "pillow__reallybig.bmp"]:
         f = bug(name)
         try:
