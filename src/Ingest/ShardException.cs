@@ -6,7 +6,7 @@ namespace DataflowContrastive.Ingest;
 /// </summary>
 public sealed class ShardException : Exception
 {
-    /// <summary><see cref="Code"/> of a file that is not Parquet, is truncated, or whose structure is corrupt.</summary>
+    /// <summary><see cref="Code"/> of a file that is not Parquet, is truncated or has a corrupt structure.</summary>
     public const string Corrupt = "shard-corrupt";
 
     /// <summary><see cref="Code"/> of a file that could not be opened or read: missing, or an I/O failure.</summary>

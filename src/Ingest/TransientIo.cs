@@ -37,7 +37,7 @@ internal static class TransientIo
         _ => false,
     };
 
-    /// <summary>The <see cref="ShardException.Code"/> for a failure that <see cref="Describe"/> puts in words.</summary>
+    /// <summary>The <see cref="ShardException.Code"/> of a failure that <see cref="Describe"/> words.</summary>
     public static string CodeOf(Exception exception) =>
         exception is FileNotFoundException or DirectoryNotFoundException || IsTransient(exception)
             ? ShardException.Unreadable

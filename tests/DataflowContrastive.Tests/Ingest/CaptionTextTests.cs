@@ -9,7 +9,7 @@ public sealed class CaptionTextTests : IDisposable
 {
     // Written as a valid placeholder, then the two letters ZZ are overwritten in the file by bytes FF 41: FF can
     // never occur in UTF-8, so a decoder must replace it and keep the A.
-    private const string Placeholder = "bad:ZZ|";
+    internal const string Placeholder = "bad:ZZ|";
     private const string Replaced = "bad:\uFFFDA|";
 
     private readonly string _folder = TestShards.NewFolder();
@@ -54,7 +54,8 @@ public sealed class CaptionTextTests : IDisposable
     /// A shard with an image and a caption column, uncompressed so that <see cref="Placeholder"/> can be
     /// overwritten in place with bytes that are not UTF-8.
     /// </summary>
-    internal static async Task<string> WriteCaptionShardAsync(string folder, string name, params string[] captions)
+    internal static async Task<string> WriteCaptionShardAsync(string folder, string name,
+        IReadOnlyList<byte[]> images, IReadOnlyList<string> captions)
     {
         string path = Path.Combine(folder, name);
         var image = new DataField("image", typeof(byte[]), isNullable: true);
@@ -65,8 +66,8 @@ public sealed class CaptionTextTests : IDisposable
             await using ParquetWriter writer = await ParquetWriter.CreateAsync(new ParquetSchema(image, caption),
                 stream, options, false, default);
             using ParquetRowGroupWriter group = writer.CreateRowGroup();
-            await group.WriteAsync(image, captions.Select((_, i) => TestShards.Bytes(i, 4)).ToArray(), null);
-            await group.WriteAsync(caption, captions, null);
+            await group.WriteAsync(image, images.ToArray(), null);
+            await group.WriteAsync(caption, captions.ToArray(), null);
         }
 
         byte[] bytes = await File.ReadAllBytesAsync(path);
@@ -84,7 +85,8 @@ public sealed class CaptionTextTests : IDisposable
     }
 
     private Task<string> WriteCaptionsAsync(params string[] captions) =>
-        WriteCaptionShardAsync(_folder, "captions.parquet", captions);
+        WriteCaptionShardAsync(_folder, "captions.parquet", [.. captions.Select((_, i) => TestShards.Bytes(i, 4))],
+            captions);
 
     private static int IndexOf(byte[] bytes, byte[] marker, int from)
     {
