@@ -9,6 +9,7 @@ public static class CommandLine
         commands:
           run PIPELINE.yaml        train as the pipeline file says, then export embeddings
           pack --help              turn local images and captions into Parquet shards
+          inspect PATH...          read and decode shards as a run would and print the accounting (--help)
         """;
 
     /// <summary>Runs the command named by the first argument and returns the process exit code.</summary>
@@ -26,6 +27,8 @@ public static class CommandLine
         {
             case "run":
                 return await RunCommand.RunAsync(rest, cancellationToken);
+            case "inspect":
+                return await InspectCommand.RunAsync(rest, cancellationToken);
             case "pack":
                 return await PackCommand.RunAsync(rest, cancellationToken);
             default:

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
 using DataflowContrastive.Ingest;
 using Microsoft.Extensions.Logging;
 
@@ -7,11 +9,21 @@ namespace DataflowContrastive.Host.Running;
 /// <summary>
 /// Keeps the accounting of a run: every rejected sample or shard is counted by reason, written once to the rejects
 /// file, and warned about in the log at a limited rate; notes (such as a caption cut to fit) are counted too.
-/// Safe to call from the parallel decode stage.
+/// Both are also published as metrics of the meter <see cref="MeterName"/>: the counters
+/// <c>dfc.samples.rejected</c> and <c>dfc.samples.noted</c>, tagged with <c>reason</c>. Safe to call from the
+/// parallel decode stage.
 /// </summary>
 public sealed partial class RunRecorder : IAsyncDisposable
 {
+    /// <summary>Name of the meter whose counters follow the rejections and notes.</summary>
+    public const string MeterName = "DataflowContrastive";
+
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(5);
+    private static readonly Meter Metrics = new(MeterName);
+    private static readonly Counter<long> RejectedCounter = Metrics.CreateCounter<long>("dfc.samples.rejected",
+        unit: "{sample}", description: "Samples or shards left out of the run, by reason.");
+    private static readonly Counter<long> NotedCounter = Metrics.CreateCounter<long>("dfc.samples.noted",
+        unit: "{sample}", description: "Samples kept with a note (such as a caption cut to fit), by reason.");
 
     private readonly RejectsWriter _rejects;
     private readonly ILogger _logger;
@@ -42,7 +54,10 @@ public sealed partial class RunRecorder : IAsyncDisposable
 
     public long TotalRejected => _rejected.Values.Sum();
 
-    /// <summary>Counts, records and (rate-limited) logs one rejection, unless that shard row was rejected before.</summary>
+    /// <summary>
+    /// Counts, records (with <paramref name="reasonCode"/> as its code) and, at a limited rate, logs one rejection,
+    /// unless that shard row was rejected before.
+    /// </summary>
     public async ValueTask RejectAsync(Rejection rejection, string reasonCode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rejection);
@@ -51,12 +66,13 @@ public sealed partial class RunRecorder : IAsyncDisposable
             return;
         }
         _rejected.AddOrUpdate(reasonCode, 1, (_, n) => n + 1);
+        RejectedCounter.Add(1, new KeyValuePair<string, object?>("reason", reasonCode));
         WarnAtLimitedRate(rejection, reasonCode);
 
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _rejects.AppendAsync(rejection, cancellationToken);
+            await _rejects.AppendAsync(rejection with { Code = reasonCode }, cancellationToken);
         }
         finally
         {
@@ -70,7 +86,19 @@ public sealed partial class RunRecorder : IAsyncDisposable
         if (_seen.TryAdd(($"{code}\n{shard}", row), 0))
         {
             _notes.AddOrUpdate(code, 1, (_, n) => n + 1);
+            NotedCounter.Add(1, new KeyValuePair<string, object?>("reason", code));
         }
+    }
+
+    /// <summary>
+    /// Counts and records a shard that could not be read (or read further) under its
+    /// <see cref="ShardException.Code"/>, with its reason and the row where reading stopped.
+    /// </summary>
+    public ValueTask RejectShardAsync(ShardException failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return RejectAsync(new Rejection(failure.Shard, failure.Row, null, failure.Reason, null), failure.Code,
+            cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -87,11 +115,12 @@ public sealed partial class RunRecorder : IAsyncDisposable
         bool due = last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval;
         if (due && _lastWarning.TryUpdate(reasonCode, now, last))
         {
-            LogRejected(_logger, rejection.Shard, rejection.Row, rejection.Reason, _rejected[reasonCode]);
+            string row = rejection.Row?.ToString(CultureInfo.InvariantCulture) ?? "(none: the whole shard)";
+            LogRejected(_logger, rejection.Shard, row, rejection.Reason, _rejected[reasonCode]);
         }
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning,
         Message = "Rejected {Shard} row {Row}: {Reason} ({Count} rejected for this reason so far)")]
-    private static partial void LogRejected(ILogger logger, string shard, long? row, string reason, long count);
+    private static partial void LogRejected(ILogger logger, string shard, string row, string reason, long count);
 }

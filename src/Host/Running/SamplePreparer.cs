@@ -17,7 +17,9 @@ public sealed class PreparedSample
 
     public required string Caption { get; init; }
 
-    /// <summary>3 x size x size floats, rented from <see cref="ArrayPool{T}.Shared"/>; see <see cref="Return"/>.</summary>
+    /// <summary>
+    /// 3 x size x size floats, rented from <see cref="ArrayPool{T}.Shared"/>; see <see cref="Return"/>.
+    /// </summary>
     public required float[] Pixels { get; init; }
 
     public required long[] Tokens { get; init; }
@@ -133,6 +135,11 @@ public sealed class SamplePreparer
             return null;
         }
 
+        // Kept, as the caption still says most of what it said; counted, so that a broken source shows up.
+        if (raw.CaptionHadInvalidUtf8)
+        {
+            _recorder.Note("caption-invalid-utf8", raw.Shard, raw.Row);
+        }
         var tokens = new long[_tokenizer.ContextLength];
         if (_tokenizer.Encode(raw.Caption, tokens))
         {
