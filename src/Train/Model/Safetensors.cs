@@ -12,8 +12,11 @@ namespace DataflowContrastive.Train;
 /// shape and byte range, then the raw little-endian data.
 /// </summary>
 /// <remarks>
-/// Tensor names are the model's <c>state_dict</c> names (such as <c>visual.proj.weight</c>), in ordinal order, which
-/// is also the order of their data. The header carries only <c>{"format": "pt"}</c> as metadata, so the same weights
+/// Tensor names are the names the model registered its parameters and buffers under (such as
+/// <c>visual.proj.weight</c> or <c>text.transformer.0.ln_1.weight</c>, as in open_clip), in ordinal order, which is
+/// also the order of their data. TorchSharp's <c>state_dict</c> also lists each tensor a second time under the name
+/// of the C# field that holds its module (<c>text._blocks.0._ln1.weight</c>); those aliases are left out, as the
+/// safetensors format allows no two names for one tensor. The header carries only <c>{"format": "pt"}</c> as metadata, so the same weights
 /// always give the same bytes: <see cref="Fingerprint"/> is the SHA-256 of exactly the file <see cref="Write"/> makes.
 /// Only float32 tensors are written, which is all this project's models hold.
 /// </remarks>
@@ -27,9 +30,11 @@ public static class Safetensors
         ArgumentNullException.ThrowIfNull(stream);
         using var scope = NewDisposeScope();
 
-        List<(string Name, Tensor Tensor)> tensors = [.. module.state_dict()
-            .OrderBy(entry => entry.Key, StringComparer.Ordinal)
-            .Select(entry => (entry.Key, entry.Value.detach().cpu().contiguous()))];
+        List<(string Name, Tensor Tensor)> tensors = [.. module.named_parameters()
+            .Select(p => (p.name, (Tensor)p.parameter))
+            .Concat(module.named_buffers())
+            .OrderBy(entry => entry.Item1, StringComparer.Ordinal)
+            .Select(entry => (entry.Item1, entry.Item2.detach().cpu().contiguous()))];
         foreach ((string name, Tensor tensor) in tensors)
         {
             if (tensor.dtype != ScalarType.Float32)
