@@ -76,6 +76,7 @@ public sealed record ExportCheckpoint(string Folder, int Step, JsonElement Setti
         IReadOnlyList<string> checkpoints = new CheckpointStore(directory, keep: 1).List();
         return checkpoints.Count > 0
             ? checkpoints[^1]
-            : throw new PipelineRunException($"No checkpoint at {directory}: it holds no model.bin and no step-N folder.");
+            : throw new PipelineRunException(
+                $"No checkpoint at {directory}: it holds no model.bin and no step-N folder.");
     }
 }

@@ -16,9 +16,9 @@ namespace DataflowContrastive.Train;
 /// <c>visual.proj.weight</c> or <c>text.transformer.0.ln_1.weight</c>, as in open_clip), in ordinal order, which is
 /// also the order of their data. TorchSharp's <c>state_dict</c> also lists each tensor a second time under the name
 /// of the C# field that holds its module (<c>text._blocks.0._ln1.weight</c>); those aliases are left out, as the
-/// safetensors format allows no two names for one tensor. The header carries only <c>{"format": "pt"}</c> as metadata, so the same weights
-/// always give the same bytes: <see cref="Fingerprint"/> is the SHA-256 of exactly the file <see cref="Write"/> makes.
-/// Only float32 tensors are written, which is all this project's models hold.
+/// safetensors format allows no two names for one tensor. The header carries only <c>{"format": "pt"}</c> as
+/// metadata, so the same weights always give the same bytes: <see cref="Fingerprint"/> is the SHA-256 of exactly the
+/// file <see cref="Write"/> makes. Only float32 tensors are written, which is all this project's models hold.
 /// </remarks>
 public static class Safetensors
 {
@@ -39,7 +39,8 @@ public static class Safetensors
         {
             if (tensor.dtype != ScalarType.Float32)
             {
-                throw new ArgumentException($"Tensor {name} is {tensor.dtype}; only float32 is written.", nameof(module));
+                throw new ArgumentException(
+                    $"Tensor {name} is {tensor.dtype}; only float32 is written.", nameof(module));
             }
         }
 

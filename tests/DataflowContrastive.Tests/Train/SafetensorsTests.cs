@@ -42,8 +42,8 @@ public sealed class SafetensorsTests
     [Fact]
     public void The_fingerprint_is_the_sha256_of_the_saved_file_and_names_each_tensor_once()
     {
-        using var trainer = new ClipTrainer(TinyModels.Options, TinyModels.FastOptimizer, 1, DeviceSelector.Resolve("cpu"),
-            seed: 3);
+        using var trainer = new ClipTrainer(
+            TinyModels.Options, TinyModels.FastOptimizer, 1, DeviceSelector.Resolve("cpu"), seed: 3);
         string path = Path.Combine(Path.GetTempPath(), $"dfc-safetensors-{Guid.NewGuid():N}.safetensors");
         try
         {
@@ -53,7 +53,8 @@ public sealed class SafetensorsTests
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), Safetensors.Fingerprint(trainer.Model));
             int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
             using var header = System.Text.Json.JsonDocument.Parse(file.AsMemory(8, headerLength));
-            string[] names = [.. header.RootElement.EnumerateObject().Select(p => p.Name).Where(n => n != "__metadata__")];
+            string[] names = [.. header.RootElement.EnumerateObject()
+                .Select(p => p.Name).Where(n => n != "__metadata__")];
             Assert.Equal(trainer.Model.parameters().Count(), names.Length);
             Assert.Contains("text.transformer.0.attn_qkv.weight", names);
             Assert.DoesNotContain(names, n => n.Contains("._", StringComparison.Ordinal));
