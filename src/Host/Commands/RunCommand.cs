@@ -35,7 +35,7 @@ public static class RunCommand
         return await HostAsync(definition, cancellationToken);
     }
 
-    /// <summary>Runs a checked pipeline definition's job (training or export) in the host; returns the exit code.</summary>
+    /// <summary>Runs a checked definition's job (training or export) in the host; returns the exit code.</summary>
     public static async Task<int> HostAsync(PipelineDefinition definition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
