@@ -1,3 +1,4 @@
+using DataflowContrastive.Host.Export;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,7 @@ namespace DataflowContrastive.Host.Commands;
 /// <summary><c>dfc run PIPELINE.yaml</c>: the main job of one pipeline file, in the hosted service.</summary>
 public static class RunCommand
 {
+    /// <summary>Runs <c>dfc run</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -32,6 +34,14 @@ public static class RunCommand
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
+        return await HostAsync(definition, cancellationToken, options);
+    }
+
+    /// <summary>Runs a checked definition's job (training or export) in the host; returns the exit code.</summary>
+    public static async Task<int> HostAsync(PipelineDefinition definition, CancellationToken cancellationToken,
+        RunOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
 
         // Training and decoding block their threads in native code; more pool threads keep timers, logging and the
         // stop signal responsive on machines with few cores.
@@ -46,7 +56,14 @@ public static class RunCommand
             o.TimestampFormat = "HH:mm:ss ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
-        builder.Services.AddPipelineRun(definition, options);
+        if (definition.Kind == PipelineKind.Export)
+        {
+            builder.Services.AddExportRun(definition);
+        }
+        else
+        {
+            builder.Services.AddPipelineRun(definition, options);
+        }
 
         using IHost host = builder.Build();
         RunOutcome outcome = host.Services.GetRequiredService<RunOutcome>();
