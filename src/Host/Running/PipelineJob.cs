@@ -11,7 +11,8 @@ using TorchSharp;
 
 namespace DataflowContrastive.Host.Running;
 
-/// <summary>A run that cannot go on: no shards, no usable samples, or a stage that failed. Its message says why.</summary>
+/// <summary>A run that cannot go on (no shards, no usable samples, a stage that failed); its message says why.
+/// </summary>
 public sealed class PipelineRunException : Exception
 {
     public PipelineRunException()
@@ -241,8 +242,10 @@ public sealed partial class PipelineJob
             if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(
-                    $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from {sent - sentBefore} read; " +
-                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
+                    $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from " +
+                    $"{sent - sentBefore} read; " +
+                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; " +
+                    $"see {recorder.RejectsPath}");
             }
         }
     }

@@ -27,7 +27,8 @@ public sealed record RunProgress
 
     public long SamplesTrained { get; init; }
 
-    /// <summary>A chained SHA-256 over the keys of every batch trained, in order: equal digests, equal batches.</summary>
+    /// <summary>A chained SHA-256 over the keys of every batch trained, in order: equal digests, equal batches.
+    /// </summary>
     public string BatchKeysDigest { get; init; } = "";
 
     /// <summary>What the run was made from; see <see cref="RunFingerprint"/>.</summary>
@@ -90,7 +91,8 @@ public static class RunFingerprint
             .Where(key => saved.GetValueOrDefault(key) != current.GetValueOrDefault(key))
             .Select(key => key == "shards"
                 ? "the shards (their names, sizes or contents) differ"
-                : $"{key} was {saved.GetValueOrDefault(key) ?? "unset"}, is now {current.GetValueOrDefault(key) ?? "unset"}")
+                : $"{key} was {saved.GetValueOrDefault(key) ?? "unset"}, " +
+                  $"is now {current.GetValueOrDefault(key) ?? "unset"}")
             .ToArray();
     }
 

@@ -123,7 +123,8 @@ public sealed class ExactResumeTests : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dfc.dll"));
         start.ArgumentList.Add("run");
         start.ArgumentList.Add(pipeline);
-        start.Environment[CrashVariable] = crashInCheckpointAt?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment[CrashVariable] =
+            crashInCheckpointAt?.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Process dfc = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         if (!redirect)
         {

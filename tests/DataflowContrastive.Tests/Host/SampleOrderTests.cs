@@ -60,7 +60,8 @@ public class SampleOrderTests
         Assert.Equal(Enumerable.Range(0, 12).Select(i => (long)i), indices);
     }
 
-    private static IEnumerable<string> AllKeys() => Shards.SelectMany(s => Enumerable.Range(0, 4).Select(r => $"{s}:{r}"));
+    private static IEnumerable<string> AllKeys() =>
+        Shards.SelectMany(s => Enumerable.Range(0, 4).Select(r => $"{s}:{r}"));
 
     private static async Task<List<string>> Keys(SampleOrder order, int epoch)
     {
