@@ -1,3 +1,4 @@
+using DataflowContrastive.Host.Export;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,12 +11,15 @@ namespace DataflowContrastive.Host.Commands;
 /// <summary><c>dfc run PIPELINE.yaml</c>: the main job of one pipeline file, in the hosted service.</summary>
 public static class RunCommand
 {
+    /// <summary>Runs <c>dfc run</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length != 1 || args[0].StartsWith('-'))
+        var options = new RunOptions { ResumeAnyway = args.Contains("--resume-anyway") };
+        string[] files = args.Where(a => a != "--resume-anyway").ToArray();
+        if (files.Length != 1 || files[0].StartsWith('-'))
         {
-            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml");
+            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml [--resume-anyway]");
             return 2;
         }
 
@@ -23,13 +27,21 @@ public static class RunCommand
         PipelineDefinition definition;
         try
         {
-            definition = PipelineFileReader.Read(args[0]);
+            definition = PipelineFileReader.Read(files[0]);
         }
         catch (PipelineFileException e)
         {
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
+        return await HostAsync(definition, cancellationToken, options);
+    }
+
+    /// <summary>Runs a checked definition's job (training or export) in the host; returns the exit code.</summary>
+    public static async Task<int> HostAsync(PipelineDefinition definition, CancellationToken cancellationToken,
+        RunOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
 
         // Training and decoding block their threads in native code; more pool threads keep timers, logging and the
         // stop signal responsive on machines with few cores.
@@ -44,7 +56,14 @@ public static class RunCommand
             o.TimestampFormat = "HH:mm:ss ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
-        builder.Services.AddPipelineRun(definition);
+        if (definition.Kind == PipelineKind.Export)
+        {
+            builder.Services.AddExportRun(definition);
+        }
+        else
+        {
+            builder.Services.AddPipelineRun(definition, options);
+        }
 
         using IHost host = builder.Build();
         RunOutcome outcome = host.Services.GetRequiredService<RunOutcome>();

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
@@ -7,93 +9,186 @@ using DataflowContrastive.Train;
 namespace DataflowContrastive.Host.Export;
 
 /// <summary>What an export wrote, and the recall measured over its first samples.</summary>
-public sealed record ExportResult(long Rows, IReadOnlyList<string> Shards, RecallSummary? Recall);
+/// <param name="Rows">Rows written, one per good input sample.</param>
+/// <param name="Shards">The files written, in order, as full paths.</param>
+/// <param name="Recall">Recall@k over the first samples, or null when fewer than two or not both embeddings.</param>
+public sealed record ExportResult(long Rows, IReadOnlyList<string> Shards, RecallSummary? Recall)
+{
+    /// <summary>The export's <c>manifest.json</c>.</summary>
+    public string Manifest { get; init; } = "";
+
+    /// <summary>Wall-clock time of the export, from the first row read to the manifest marked complete.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Time spent in the model.</summary>
+    public TimeSpan Embedding { get; init; }
+
+    /// <summary>Time spent writing files.</summary>
+    public TimeSpan Writing { get; init; }
+
+    /// <summary>Samples exported per second of <see cref="Elapsed"/>.</summary>
+    public double ImagesPerSecond => Elapsed > TimeSpan.Zero ? Rows / Elapsed.TotalSeconds : 0;
+}
 
 /// <summary>
-/// Embeds every sample of the shards once, with the evaluation transform and in file order, and writes the image and
-/// text embeddings to Parquet embedding shards. Recall@k is measured over the first samples exported (at most
-/// <c>export.recall_samples</c>, since it compares every pair).
+/// Embeds every sample of the shards once, with the evaluation transform and in file order, and writes the
+/// embeddings in the layout that <c>export.layout</c> names, with a manifest. Both <c>dfc run</c>'s final export and
+/// an export pipeline (<c>kind: export</c>) come here. Recall@k is measured over the first samples exported (at most
+/// <c>export.recall_samples</c>, since it compares every pair) when both embeddings are written.
 /// </summary>
+/// <remarks>
+/// Stages: read in order -> decode with the evaluation transform (parallel, order kept) -> batch -> embed (one block
+/// owns the model) -> write (one block owns the files). Writing runs beside embedding, so the export is bounded by
+/// decoding and the model, not by the disk. A text-only export still decodes each image, since a sample is exported
+/// only when both its image and its caption are good.
+/// </remarks>
 public sealed class EmbeddingExport
 {
     private readonly PipelineDefinition _definition;
     private readonly ClipTrainer _trainer;
     private readonly SamplePreparer _preparer;
     private readonly RunRecorder _recorder;
+    private readonly ExportedModel? _model;
 
+    /// <param name="definition">The pipeline; its <c>export</c> keys say what is written where.</param>
+    /// <param name="trainer">Holds the model that embeds.</param>
+    /// <param name="preparer">Decodes and tokenises samples.</param>
+    /// <param name="recorder">Counts and records rejected samples.</param>
+    /// <param name="model">The model's identity; by default the trainer's step and the weights' fingerprint.</param>
     public EmbeddingExport(PipelineDefinition definition, ClipTrainer trainer, SamplePreparer preparer,
-        RunRecorder recorder)
+        RunRecorder recorder, ExportedModel? model = null)
     {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(preparer);
+        ArgumentNullException.ThrowIfNull(recorder);
         _definition = definition;
         _trainer = trainer;
         _preparer = preparer;
         _recorder = recorder;
+        _model = model;
     }
 
+    private bool Images => _definition.Export.Embeddings != ExportEmbeddings.Text;
+
+    private bool Texts => _definition.Export.Embeddings != ExportEmbeddings.Image;
+
+    /// <summary>Exports every sample of <paramref name="order"/>'s first epoch (give it an unshuffled order).</summary>
     public async Task<ExportResult> RunAsync(SampleOrder order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        int dimension = _definition.Model.EmbedDim;
-        var recall = new RecallSet(_definition.Export.RecallSamples, dimension);
-        await using var writer = new EmbeddingShardWriter(_definition.Export.Directory,
-            _definition.Export.RowsPerShard, _trainer.Step);
+        var clock = Stopwatch.StartNew();
+        ExportSettings export = _definition.Export;
+        ExportedModel model = _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Model), null);
+        Directory.CreateDirectory(export.Directory);
+        var manifest = new ExportManifest(export.Directory, export.Layout, export.Embeddings,
+            _definition.Model.EmbedDim, model);
+        IEmbeddingLayout layout = export.Layout == ExportLayout.Parquet
+            ? new ParquetEmbeddingLayout(export.Directory, export.Embeddings, model)
+            : new ClipRetrievalLayout(export.Directory, export.Embeddings);
+        var writer = new EmbeddingShardWriter(layout, manifest, export.RowsPerShard, export.ShardPerInput);
+        var recall = new RecallSet(export.RecallSamples, _definition.Model.EmbedDim);
+        var embedding = new Stopwatch();
 
-        using (var graph = new DataflowGraph())
-        {
-            int workers = _definition.Images.Workers;
-            var prepare = graph.Add(new TransformManyBlock<OrderedSample, PreparedSample>(
-                async s => await _preparer.PrepareAsync(s, train: false, graph.Aborted) is { } p ? [p] : [],
-                graph.Options(capacity: workers * 4, parallelism: workers)));
-            int batchSize = _definition.Batch.Size;
-            var batch = graph.Add(new BatchBlock<PreparedSample>(batchSize, graph.GroupingOptions(batchSize * 2)));
-            var embed = graph.Add(new ActionBlock<PreparedSample[]>(
-                b => EmbedAsync(b, writer, recall, graph.Aborted), graph.Options(capacity: 2)));
-            DataflowGraph.Link(prepare, batch);
-            DataflowGraph.Link(batch, embed);
-
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            await graph.RunAsync(prepare, async (head, aborted) =>
-            {
-                await foreach (OrderedSample sample in order.EpochAsync(0, 0, e => _recorder.RejectAsync(
-                    new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt", aborted), stop.Token))
-                {
-                    if (!await head.SendAsync(sample, stop.Token))
-                    {
-                        break;
-                    }
-                }
-            });
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
+        await RunGraphAsync(order, writer, recall, embedding, cancellationToken);
         await writer.FlushAsync(cancellationToken);
-        return new ExportResult(writer.RowsWritten, writer.Shards, recall.Summarise());
+        await manifest.CompleteAsync(cancellationToken);
+
+        return new ExportResult(writer.RowsWritten, writer.Shards, Images && Texts ? recall.Summarise() : null)
+        {
+            Manifest = manifest.Path,
+            Elapsed = clock.Elapsed,
+            Embedding = embedding.Elapsed,
+            Writing = writer.WritingTime,
+        };
     }
 
-    private async Task EmbedAsync(PreparedSample[] batch, EmbeddingShardWriter writer, RecallSet recall,
-        CancellationToken cancellationToken)
+    private async Task RunGraphAsync(SampleOrder order, EmbeddingShardWriter writer, RecallSet recall,
+        Stopwatch embedding, CancellationToken cancellationToken)
+    {
+        // Where each sample came from, in order; the decode stage drops rejected samples, and the embed stage skips
+        // their entries.
+        var origins = new ConcurrentQueue<OrderedSample>();
+        using var graph = new DataflowGraph();
+        int workers = _definition.Images.Workers;
+        var prepare = graph.Add(new TransformManyBlock<OrderedSample, PreparedSample>(
+            async s => await _preparer.PrepareAsync(s, train: false, graph.Aborted) is { } p ? [p] : [],
+            graph.Options(capacity: workers * 4, parallelism: workers)));
+        int batchSize = _definition.Batch.Size;
+        var batch = graph.Add(new BatchBlock<PreparedSample>(batchSize, graph.GroupingOptions(batchSize * 2)));
+        var embed = graph.Add(new TransformBlock<PreparedSample[], ExportedSample[]>(
+            b => Embed(b, origins, embedding), graph.Options(capacity: 2)));
+        var write = graph.Add(new ActionBlock<ExportedSample[]>(
+            b => WriteAsync(b, writer, recall, graph.Aborted), graph.Options(capacity: 2)));
+        DataflowGraph.Link(prepare, batch);
+        DataflowGraph.Link(batch, embed);
+        DataflowGraph.Link(embed, write);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await graph.RunAsync(prepare, async (head, aborted) =>
+        {
+            await foreach (OrderedSample sample in order.EpochAsync(0, e => _recorder.RejectAsync(
+                new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt", aborted), stop.Token))
+            {
+                origins.Enqueue(sample);
+                if (!await head.SendAsync(sample, stop.Token))
+                {
+                    break;
+                }
+            }
+        });
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private ExportedSample[] Embed(PreparedSample[] batch, ConcurrentQueue<OrderedSample> origins, Stopwatch clock)
     {
         int size = 3 * _definition.Images.Size * _definition.Images.Size;
         var images = new float[batch.Length * size];
         var tokens = new long[batch.Length * _definition.Model.ContextLength];
         PreparedSample.Collate(batch, size, images, tokens);
+        foreach (PreparedSample sample in batch)
+        {
+            sample.Return();
+        }
 
-        float[] imageEmbeddings = _trainer.EmbedImages(images, batch.Length);
-        float[] textEmbeddings = _trainer.EmbedTexts(tokens, batch.Length);
+        clock.Start();
+        float[]? imageEmbeddings = Images ? _trainer.EmbedImages(images, batch.Length) : null;
+        float[]? textEmbeddings = Texts ? _trainer.EmbedTexts(tokens, batch.Length) : null;
+        clock.Stop();
+
         int dimension = _definition.Model.EmbedDim;
+        var rows = new ExportedSample[batch.Length];
         for (int i = 0; i < batch.Length; i++)
         {
-            float[] image = imageEmbeddings.AsSpan(i * dimension, dimension).ToArray();
-            float[] text = textEmbeddings.AsSpan(i * dimension, dimension).ToArray();
-            recall.Add(image, text);
-            await writer.AppendAsync(new EmbeddingRow
+            RawSample raw = OriginOf(batch[i].Index, origins).Raw;
+            rows[i] = new ExportedSample(batch[i].Index, batch[i].Key, batch[i].Caption, raw.Label, raw.Shard, raw.Row,
+                imageEmbeddings?.AsSpan(i * dimension, dimension).ToArray(),
+                textEmbeddings?.AsSpan(i * dimension, dimension).ToArray());
+        }
+        return rows;
+    }
+
+    // Samples reach the embed stage in order, so the queue's head is this sample or one that was rejected before it.
+    private static OrderedSample OriginOf(long index, ConcurrentQueue<OrderedSample> origins)
+    {
+        while (origins.TryDequeue(out OrderedSample? origin))
+        {
+            if (origin.Index == index)
             {
-                Key = batch[i].Key,
-                Caption = batch[i].Caption,
-                ImageEmbedding = image,
-                TextEmbedding = text,
-            }, cancellationToken);
-            batch[i].Return();
+                return origin;
+            }
+            Debug.Assert(origin.Index < index, "the decode stage keeps the order");
+        }
+        throw new UnreachableException($"Sample {index} reached the embed stage without being read.");
+    }
+
+    private static async Task WriteAsync(ExportedSample[] rows, EmbeddingShardWriter writer, RecallSet recall,
+        CancellationToken cancellationToken)
+    {
+        foreach (ExportedSample row in rows)
+        {
+            recall.Add(row.Image, row.Text);
+            await writer.AppendAsync(row, cancellationToken);
         }
     }
 
@@ -104,9 +199,9 @@ public sealed class EmbeddingExport
         private readonly List<float> _texts = [];
         private int _count;
 
-        public void Add(float[] image, float[] text)
+        public void Add(float[]? image, float[]? text)
         {
-            if (_count == capacity)
+            if (_count == capacity || image is null || text is null)
             {
                 return;
             }

@@ -1,62 +1,53 @@
-using System.Globalization;
-using System.Text.Json.Serialization;
-using Parquet.Serialization;
+using System.Diagnostics;
 
 namespace DataflowContrastive.Host.Export;
 
-/// <summary>One exported sample: its key and caption, and both embeddings.</summary>
-public sealed class EmbeddingRow
-{
-    [JsonPropertyName("key")]
-    public string Key { get; set; } = "";
-
-    [JsonPropertyName("caption")]
-    public string? Caption { get; set; }
-
-    [JsonPropertyName("image_embedding")]
-    public float[] ImageEmbedding { get; set; } = [];
-
-    [JsonPropertyName("text_embedding")]
-    public float[] TextEmbedding { get; set; } = [];
-
-    [JsonPropertyName("step")]
-    public long Step { get; set; }
-}
-
 /// <summary>
-/// Writes embedding rows into Parquet shards of a fixed number of rows, <c>embeddings-00000.parquet</c> onwards.
-/// Each shard is written under a temporary name and renamed when complete, so a reader never sees half a shard.
-/// The model's step is also stored in each file's key-value metadata.
+/// Groups embedded samples into output shards, of <c>export.rows_per_shard</c> rows or (with
+/// <c>export.shard_per_input</c>) also one per input shard, and hands each finished group to the layout, then to the
+/// manifest. A shard is listed in the manifest only once all its files are in place.
 /// </summary>
-public sealed class EmbeddingShardWriter : IAsyncDisposable
+public sealed class EmbeddingShardWriter
 {
-    private readonly string _directory;
+    private readonly IEmbeddingLayout _layout;
+    private readonly ExportManifest _manifest;
     private readonly int _rowsPerShard;
-    private readonly long _step;
-    private readonly List<EmbeddingRow> _pending = [];
+    private readonly bool _shardPerInput;
+    private readonly List<ExportedSample> _pending = [];
     private readonly List<string> _written = [];
+    private readonly Stopwatch _writing = new();
 
-    public EmbeddingShardWriter(string directory, int rowsPerShard, long step)
+    public EmbeddingShardWriter(IEmbeddingLayout layout, ExportManifest manifest, int rowsPerShard, bool shardPerInput)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(manifest);
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerShard, 1);
-        _directory = directory;
+        _layout = layout;
+        _manifest = manifest;
         _rowsPerShard = rowsPerShard;
-        _step = step;
-        Directory.CreateDirectory(directory);
+        _shardPerInput = shardPerInput;
     }
 
-    /// <summary>The shards written so far, in order.</summary>
+    /// <summary>The files of the shards written so far, in order, as full paths.</summary>
     public IReadOnlyList<string> Shards => _written;
 
     /// <summary>Rows written to complete shards so far.</summary>
     public long RowsWritten { get; private set; }
 
-    public async ValueTask AppendAsync(EmbeddingRow row, CancellationToken cancellationToken)
+    /// <summary>Time spent writing files and the manifest.</summary>
+    public TimeSpan WritingTime => _writing.Elapsed;
+
+    /// <summary>Adds one sample; samples arrive in export order.</summary>
+    public async ValueTask AppendAsync(ExportedSample sample, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(row);
-        row.Step = _step;
-        _pending.Add(row);
+        ArgumentNullException.ThrowIfNull(sample);
+        Debug.Assert(_pending.Count == 0 || _pending[^1].Index < sample.Index, "samples arrive in export order");
+        if (_shardPerInput && _pending.Count > 0 && !string.Equals(_pending[^1].Shard, sample.Shard,
+                StringComparison.Ordinal))
+        {
+            await FlushAsync(cancellationToken);
+        }
+        _pending.Add(sample);
         if (_pending.Count == _rowsPerShard)
         {
             await FlushAsync(cancellationToken);
@@ -70,24 +61,15 @@ public sealed class EmbeddingShardWriter : IAsyncDisposable
         {
             return;
         }
-        string path = Path.Combine(_directory, $"embeddings-{_written.Count:D5}.parquet");
-        string temporary = path + ".tmp";
-        var metadata = new Dictionary<string, string>
-        {
-            ["dataflowcontrastive.step"] = _step.ToString(CultureInfo.InvariantCulture),
-        };
-        await using (FileStream stream = File.Create(temporary))
-        {
-            await ParquetSerializer.SerializeAsync(_pending, stream, options: null, metadata, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        _writing.Start();
+        int number = _manifest.Shards.Count;
+        IReadOnlyList<string> files = await _layout.WriteShardAsync(number, _pending, cancellationToken);
+        await _manifest.AddAsync(number, _pending, files, cancellationToken);
+        _writing.Stop();
 
-        _written.Add(path);
+        string directory = Path.GetDirectoryName(_manifest.Path)!;
+        _written.AddRange(files.Select(f => Path.Combine(directory, f)));
         RowsWritten += _pending.Count;
         _pending.Clear();
     }
-
-    public ValueTask DisposeAsync() => FlushAsync(CancellationToken.None);
 }

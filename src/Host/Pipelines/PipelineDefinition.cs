@@ -7,6 +7,42 @@ public enum ContrastiveMode
     Clip,
 }
 
+/// <summary>What a pipeline file asks for.</summary>
+public enum PipelineKind
+{
+    /// <summary>Train a model, checkpoint it, then export embeddings of every sample.</summary>
+    Train,
+
+    /// <summary>Embed the shards with a trained checkpoint; no training.</summary>
+    Export,
+}
+
+/// <summary>How exported embeddings are laid out on disk.</summary>
+public enum ExportLayout
+{
+    /// <summary>Parquet shards holding key, caption, label and the embeddings as float lists.</summary>
+    Parquet,
+
+    /// <summary>
+    /// clip-retrieval's layout: <c>img_emb/img_emb_N.npy</c>, <c>text_emb/text_emb_N.npy</c> (float16) and a
+    /// row-aligned <c>metadata/metadata_N.parquet</c>, as autofaiss and clip-retrieval read them.
+    /// </summary>
+    ClipRetrieval,
+}
+
+/// <summary>Which embeddings an export writes.</summary>
+public enum ExportEmbeddings
+{
+    /// <summary>Image and text embeddings.</summary>
+    Both,
+
+    /// <summary>Image embeddings only.</summary>
+    Image,
+
+    /// <summary>Text embeddings only.</summary>
+    Text,
+}
+
 /// <summary>
 /// Everything a pipeline file says, with the defaults of every key it leaves out. Built only by
 /// <see cref="PipelineFileReader"/>, which checks each value before any work starts. Relative paths in the file are
@@ -19,6 +55,9 @@ public sealed class PipelineDefinition
 
     /// <summary>A short name for logs; the file name without its extension unless <c>name</c> says otherwise.</summary>
     public string Name { get; internal set; } = "";
+
+    /// <summary>Train (the default) or export embeddings with a trained checkpoint.</summary>
+    public PipelineKind Kind { get; internal set; } = PipelineKind.Train;
 
     public ContrastiveMode Mode { get; internal set; } = ContrastiveMode.Clip;
 
@@ -141,6 +180,9 @@ public sealed class TrainSettings
     public string Device { get; internal set; } = "auto";
 
     public int LogEvery { get; internal set; } = 10;
+
+    /// <summary>Steps in a row whose loss or gradients may be non-finite (and are skipped) before the run stops.</summary>
+    public int MaxSkippedSteps { get; internal set; } = 10;
 }
 
 public sealed class CheckpointSettings
@@ -161,4 +203,20 @@ public sealed class ExportSettings
     public int RowsPerShard { get; internal set; } = 10_000;
 
     public int RecallSamples { get; internal set; } = 10_000;
+
+    /// <summary>
+    /// For <see cref="PipelineKind.Export"/>: a checkpoint's step folder, or a checkpoint directory (its newest
+    /// checkpoint is taken). Empty for a training run, which exports the model it trained.
+    /// </summary>
+    public string Checkpoint { get; internal set; } = "";
+
+    public ExportLayout Layout { get; internal set; } = ExportLayout.Parquet;
+
+    public ExportEmbeddings Embeddings { get; internal set; } = ExportEmbeddings.Both;
+
+    /// <summary>True to start a new output shard with each input shard, as well as every RowsPerShard rows.</summary>
+    public bool ShardPerInput { get; internal set; }
+
+    /// <summary>True to also write the model's weights as <c>model.safetensors</c> in the export directory.</summary>
+    public bool SaveSafetensors { get; internal set; }
 }

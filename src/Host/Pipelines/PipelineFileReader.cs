@@ -16,6 +16,12 @@ public static class PipelineFileReader
         .SelectMany(k => Prefixes(k.Path))
         .ToHashSet(StringComparer.Ordinal);
 
+    // Keys an export takes from the checkpoint's settings.json: the model and the pixels it was trained on.
+    private static readonly HashSet<string> ExportTakesFromCheckpoint = new(
+        PipelineKeys.All.Select(k => k.Path).Where(p => p.StartsWith("model.", StringComparison.Ordinal))
+            .Concat(["images.size", "images.mean", "images.std"]),
+        StringComparer.Ordinal);
+
     /// <summary>Reads and checks the pipeline file at <paramref name="path"/>.</summary>
     public static PipelineDefinition Read(string path)
     {
@@ -175,10 +181,39 @@ public static class PipelineFileReader
             errors.Add(new PipelineFileError(definition.SourceFile, 0, 0, "source.shards",
                 "is required: the Parquet shards to read (files, folders or globs)"));
         }
+        CheckKind(definition, root, seen, errors);
         if (definition.Model.TextWidth % definition.Model.TextHeads != 0)
         {
             errors.Add(At(definition, Find(root, "model.text_heads") ?? Find(root, "model.text_width"),
                 "model.text_heads", $"must divide model.text_width ({definition.Model.TextWidth})"));
+        }
+    }
+
+    // An export takes its model from the checkpoint's settings, so the file may not name one of its own.
+    private static void CheckKind(PipelineDefinition definition, YamlMappingNode? root, HashSet<string> seen,
+        List<PipelineFileError> errors)
+    {
+        if (root is null)
+        {
+            return;
+        }
+        if (definition.Kind == PipelineKind.Export)
+        {
+            if (!seen.Contains("export.checkpoint"))
+            {
+                errors.Add(new PipelineFileError(definition.SourceFile, 0, 0, "export.checkpoint",
+                    "is required with kind: export (a step-N folder or a checkpoint directory)"));
+            }
+            foreach (string key in seen.Where(k => ExportTakesFromCheckpoint.Contains(k)))
+            {
+                errors.Add(At(definition, Find(root, key), key,
+                    "comes from the checkpoint's settings.json with kind: export; leave it out"));
+            }
+        }
+        else if (seen.Contains("export.checkpoint"))
+        {
+            errors.Add(At(definition, Find(root, "export.checkpoint"), "export.checkpoint",
+                "is only read with kind: export; a training run exports the model it trained"));
         }
     }
 

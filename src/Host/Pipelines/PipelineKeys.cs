@@ -18,6 +18,8 @@ public static class PipelineKeys
 {
     public static IReadOnlyList<PipelineKey> All { get; } =
     [
+        new("kind", "train", "`train`, or `export`: embed the shards with `export.checkpoint`, no training.",
+            (v, d, _) => d.Kind = Enum<PipelineKind>(v)),
         new("name", "file name", "A short name for logs.", (v, d, _) => d.Name = Text(v)),
         new("mode", "clip", "How pairs are made: `clip` (an image and its caption are positives).",
             (v, d, _) => d.Mode = Enum<ContrastiveMode>(v)),
@@ -103,6 +105,8 @@ public static class PipelineKeys
             (v, d, _) => d.Train.Device = OneOf(v, "auto", "cpu", "cuda")),
         new("train.log_every", "10", "Steps between progress lines.",
             (v, d, _) => d.Train.LogEvery = Int32(v, 1, int.MaxValue)),
+        new("train.max_skipped_steps", "10", "Non-finite steps in a row that are skipped before the run stops.",
+            (v, d, _) => d.Train.MaxSkippedSteps = Int32(v, 0, 1_000_000)),
 
         new("checkpoint.directory", "OUTPUT/checkpoints", "Where checkpoints are written.",
             (v, d, b) => d.Checkpoint.Directory = FullPath(v, b)),
@@ -119,6 +123,19 @@ public static class PipelineKeys
             (v, d, _) => d.Export.RowsPerShard = Int32(v, 1, int.MaxValue)),
         new("export.recall_samples", "10000", "Exported samples that the recall@k summary is computed over.",
             (v, d, _) => d.Export.RecallSamples = Int32(v, 2, 1_000_000)),
+        new("export.checkpoint", "(required for export)",
+            "A checkpoint's `step-N` folder, or a checkpoint directory (its newest); sets the model.",
+            (v, d, b) => d.Export.Checkpoint = FullPath(v, b)),
+        new("export.layout", "parquet", "`parquet` or `clip-retrieval` (`.npy` float16 + metadata Parquet).",
+            (v, d, _) => d.Export.Layout = OneOf(v, "parquet", "clip-retrieval") == "parquet"
+                ? ExportLayout.Parquet
+                : ExportLayout.ClipRetrieval),
+        new("export.embeddings", "both", "Which embeddings are written: `image`, `text` or `both`.",
+            (v, d, _) => d.Export.Embeddings = Enum<ExportEmbeddings>(v)),
+        new("export.shard_per_input", "false", "Also start a new embedding shard with each input shard.",
+            (v, d, _) => d.Export.ShardPerInput = Bool(v)),
+        new("export.save_safetensors", "false", "Also write the weights as `model.safetensors` for Python.",
+            (v, d, _) => d.Export.SaveSafetensors = Bool(v)),
     ];
 
     private static string Text(YamlNode node)

@@ -41,6 +41,12 @@ public sealed record RunSummary
 
     public RecallSummary? Recall { get; init; }
 
+    /// <summary>Samples exported per second of the export's wall-clock time; null when nothing was exported.</summary>
+    public double? ExportImagesPerSecond { get; init; }
+
+    /// <summary>The export's <c>manifest.json</c>, listing every finished embedding shard.</summary>
+    public string? ExportManifest { get; init; }
+
     public double Seconds { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()

@@ -8,6 +8,9 @@ namespace DataflowContrastive.Host.Running;
 /// <summary>A sample ready for a batch: normalised pixels (CHW, from a pool) and caption tokens.</summary>
 public sealed class PreparedSample
 {
+    public required int Epoch { get; init; }
+
+    /// <summary>The sample's index in its epoch's order.</summary>
     public required long Index { get; init; }
 
     public required string Key { get; init; }
@@ -144,6 +147,7 @@ public sealed class SamplePreparer
         }
         return new PreparedSample
         {
+            Epoch = sample.Epoch,
             Index = sample.Index,
             Key = raw.Key,
             Caption = raw.Caption,

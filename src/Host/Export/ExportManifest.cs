@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DataflowContrastive.Host.Pipelines;
+
+namespace DataflowContrastive.Host.Export;
+
+/// <summary>The rows of one input shard that went into an output shard.</summary>
+/// <param name="Shard">The input shard's full path.</param>
+/// <param name="FirstRow">Its first row exported here.</param>
+/// <param name="LastRow">Its last row exported here; rejected rows in between are not exported.</param>
+/// <param name="Rows">Rows of it exported here.</param>
+public sealed record ManifestSource(string Shard, long FirstRow, long LastRow, long Rows);
+
+/// <summary>One file of an output shard and its SHA-256.</summary>
+public sealed record ManifestFile(string Path, string Sha256);
+
+/// <summary>A finished output shard.</summary>
+/// <param name="Number">N in its file names.</param>
+/// <param name="Rows">Rows it holds.</param>
+/// <param name="FirstIndex">The export-order index of its first sample.</param>
+/// <param name="LastIndex">The export-order index of its last sample; the next shard starts after it.</param>
+/// <param name="Sources">The input rows it holds, by input shard.</param>
+/// <param name="Files">Its files, relative to the export directory.</param>
+public sealed record ManifestShard(
+    int Number, long Rows, long FirstIndex, long LastIndex, IReadOnlyList<ManifestSource> Sources,
+    IReadOnlyList<ManifestFile> Files);
+
+/// <summary>
+/// <c>manifest.json</c> of an export directory: the model, the layout, and every finished output shard with its row
+/// count, the input rows it holds and the SHA-256 of its files. It is rewritten after each shard under a temporary
+/// name and renamed, so a reader sees either the old list or the new one; a file not listed may be unfinished.
+/// <c>complete</c> turns true when the export has ended. The shards' index ranges say where an export that stopped
+/// would go on.
+/// </summary>
+public sealed class ExportManifest
+{
+    /// <summary>The manifest's file name.</summary>
+    public const string FileName = "manifest.json";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    private readonly string _directory;
+    private readonly List<ManifestShard> _shards = [];
+
+    public ExportManifest(string directory, ExportLayout layout, ExportEmbeddings embeddings, int dimension,
+        ExportedModel model)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(model);
+        _directory = directory;
+        Layout = layout;
+        Embeddings = embeddings;
+        Dimension = dimension;
+        Model = model;
+    }
+
+    /// <summary>Names this manifest's format and its version.</summary>
+    public string Format { get; } = "dataflowcontrastive-embeddings/1";
+
+    public ExportLayout Layout { get; }
+
+    public ExportEmbeddings Embeddings { get; }
+
+    /// <summary>Width of every embedding.</summary>
+    public int Dimension { get; }
+
+    public ExportedModel Model { get; }
+
+    public bool Complete { get; private set; }
+
+    public long Rows => _shards.Sum(s => s.Rows);
+
+    public IReadOnlyList<ManifestShard> Shards => _shards;
+
+    /// <summary>The manifest's full path.</summary>
+    [JsonIgnore]
+    public string Path => System.IO.Path.Combine(_directory, FileName);
+
+    /// <summary>Records a shard whose files are all in place, and rewrites the manifest.</summary>
+    public async Task AddAsync(int number, IReadOnlyList<ExportedSample> rows, IReadOnlyList<string> files,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(files);
+        var sources = rows
+            .GroupBy(r => r.Shard, StringComparer.Ordinal)
+            .Select(g => new ManifestSource(g.Key, g.Min(r => r.Row), g.Max(r => r.Row), g.Count()))
+            .ToList();
+        var hashed = new List<ManifestFile>();
+        foreach (string file in files)
+        {
+            await using FileStream stream = File.OpenRead(System.IO.Path.Combine(_directory, file));
+            hashed.Add(new ManifestFile(file, Convert.ToHexStringLower(
+                await SHA256.HashDataAsync(stream, cancellationToken))));
+        }
+        _shards.Add(new ManifestShard(number, rows.Count, rows[0].Index, rows[^1].Index, sources, hashed));
+        await WriteAsync(cancellationToken);
+    }
+
+    /// <summary>Marks the export as ended and rewrites the manifest.</summary>
+    public Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        Complete = true;
+        return WriteAsync(cancellationToken);
+    }
+
+    private Task WriteAsync(CancellationToken cancellationToken) =>
+        AtomicFile.WriteAsync(Path, stream => JsonSerializer.SerializeAsync(stream, this, JsonOptions,
+            cancellationToken), cancellationToken);
+}
