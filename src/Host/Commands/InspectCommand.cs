@@ -12,7 +12,7 @@ namespace DataflowContrastive.Host.Commands;
 /// <summary>
 /// <c>dfc inspect PATH...</c>: reads and decodes every row of the shards as a run would, without training, and prints
 /// the accounting. Exits 0 when the shards were read, whatever was rejected; 1 when no shard is found; 2 on a usage
-/// error.
+/// error; <see cref="StoppedExitCode"/> when stopped.
 /// </summary>
 public static class InspectCommand
 {
@@ -30,9 +30,32 @@ public static class InspectCommand
           --workers N             rows decoded in parallel (default: the number of cores)
         """;
 
-    /// <summary>Runs the command with <paramref name="args"/> (after the verb), printing to the console.</summary>
-    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        RunAsync(args, Console.Out, Console.Error, cancellationToken);
+    /// <summary>Exit code after Ctrl+C or a cancelled token: 128 + SIGINT, as shells report it.</summary>
+    public const int StoppedExitCode = 130;
+
+    /// <summary>
+    /// Runs the command with <paramref name="args"/> (after the verb), printing to the console. Ctrl+C stops the
+    /// reading; the rejects file then holds what was found so far.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The process stays alive so that the rejects file is completed before it exits.
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await RunAsync(args, Console.Out, Console.Error, stop.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
 
     /// <summary>Runs the command, printing the report to <paramref name="output"/> and problems to
     /// <paramref name="error"/>; logs go to the standard error stream.</summary>
@@ -66,7 +89,17 @@ public static class InspectCommand
             return 1;
         }
 
-        InspectionReport report = await InspectAsync(parsed, shards, cancellationToken);
+        InspectionReport report;
+        try
+        {
+            report = await InspectAsync(parsed, shards, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync(
+                $"dfc inspect: stopped before the end; {Path.GetFullPath(parsed.Rejects)} holds the rejections so far");
+            return StoppedExitCode;
+        }
         await output.WriteAsync(parsed.Json ? report.ToJson() + Environment.NewLine : report.ToText());
         return 0;
     }

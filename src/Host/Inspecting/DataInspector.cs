@@ -58,7 +58,6 @@ public sealed class DataInspector
             {
                 BoundedCapacity = _workers * 4,
                 MaxDegreeOfParallelism = _workers,
-                EnsureOrdered = false,
                 CancellationToken = cancellation,
             });
 

@@ -77,6 +77,25 @@ public sealed class InspectCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stopped_inspection_exits_130_and_still_completes_the_rejects_file()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string rejects = Path.Combine(_work, "stopped.parquet");
+        using var stop = new CancellationTokenSource();
+        await stop.CancelAsync();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        int exitCode = await InspectCommand.RunAsync(["--rejects", rejects, folder.Path], output, error, stop.Token);
+
+        Assert.Equal(InspectCommand.StoppedExitCode, exitCode);
+        Assert.Empty(output.ToString());
+        Assert.Contains("stopped", error.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(rejects));
+        Assert.False(File.Exists(rejects + ".tmp"));
+    }
+
+    [Fact]
     public void Distributions_use_nearest_rank_percentiles()
     {
         // By hand: sorted 1..5; median at rank ceil(2.5) = 3; p95 at rank ceil(4.75) = 5.
