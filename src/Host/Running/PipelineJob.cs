@@ -65,7 +65,8 @@ public sealed partial class PipelineJob
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
-        await using var recorder = new RunRecorder(Path.Combine(d.OutputDirectory, "rejects.parquet"), _logger);
+        await using RunRecorder recorder =
+            await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
             d.Train.Seed, d.Images.Size);
 
@@ -76,14 +77,14 @@ public sealed partial class PipelineJob
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
 
-        using var loop = new TrainingLoop(d, trainer, checkpoints, SettingsJson(d), totalSteps, progress, _logger,
-            stopping);
+        using var loop = new TrainingLoop(d, trainer, checkpoints, recorder, SettingsJson(d), totalSteps, progress,
+            _logger, stopping);
         if (trainer.Step < totalSteps)
         {
             var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true);
             await TrainAsync(order, preparer, recorder, loop, stopping);
         }
-        string? checkpoint = loop.SaveCheckpoint();
+        string? checkpoint = await loop.SaveCheckpointAsync();
 
         ExportResult? export = null;
         if (!loop.Interrupted && d.Export.Enabled)
@@ -189,7 +190,7 @@ public sealed partial class PipelineJob
             async s => await preparer.PrepareAsync(s, train: true, graph.Aborted) is { } p ? [p] : [],
             graph.Options(capacity: workers * 4, parallelism: workers)));
         var batch = graph.Add(new BatchBlock<PreparedSample>(batchSize, graph.GroupingOptions(batchSize * 2)));
-        var train = graph.Add(new ActionBlock<PreparedSample[]>(loop.OnBatch, graph.Options(capacity: 2)));
+        var train = graph.Add(new ActionBlock<PreparedSample[]>(loop.OnBatchAsync, graph.Options(capacity: 2)));
         DataflowGraph.Link(prepare, batch);
         DataflowGraph.Link(batch, train);
 
@@ -214,8 +215,7 @@ public sealed partial class PipelineJob
             try
             {
                 await foreach (OrderedSample sample in order.EpochAsync(epoch,
-                    e => recorder.RejectAsync(new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt",
-                        aborted), stop))
+                    e => recorder.RejectShardAsync(e, aborted), stop))
                 {
                     if (sample.Index < skip)
                     {

@@ -25,7 +25,11 @@ public sealed partial class RunRecorder : IAsyncDisposable
     private static readonly Counter<long> NotedCounter = Metrics.CreateCounter<long>("dfc.samples.noted",
         unit: "{sample}", description: "Samples kept with a note (such as a caption cut to fit), by reason.");
 
-    private readonly RejectsWriter _rejects;
+    private const string PartPrefix = "part-";
+
+    private readonly string? _partDirectory;
+    private RejectsWriter? _rejects;
+    private int _nextPart;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, long> _rejected = new(StringComparer.Ordinal);
@@ -34,17 +38,79 @@ public sealed partial class RunRecorder : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _lastWarning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
+    /// <summary>A recorder that writes every rejection into one Parquet file at <paramref name="rejectsPath"/>.</summary>
     public RunRecorder(string rejectsPath, ILogger logger, TimeProvider? time = null)
+        : this(logger, time, rejectsPath, partDirectory: null)
     {
-        ArgumentNullException.ThrowIfNull(logger);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(rejectsPath))!);
         _rejects = new RejectsWriter(rejectsPath);
+    }
+
+    private RunRecorder(ILogger logger, TimeProvider? time, string rejectsPath, string? partDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
         _time = time ?? TimeProvider.System;
         RejectsPath = rejectsPath;
+        _partDirectory = partDirectory;
     }
 
+    /// <summary>The rejects file, or the folder of rejects parts.</summary>
     public string RejectsPath { get; }
+
+    /// <summary>
+    /// A recorder for a run that can be resumed: rejections go into numbered parts (<c>part-00000.parquet</c>, ...)
+    /// in <paramref name="directory"/>, and <see cref="SealPartAsync"/> completes the current part whenever the run
+    /// writes a checkpoint. Parts already there, from an earlier and perhaps killed process of the same run, are read
+    /// back first, so their rejections stay counted and are never recorded twice.
+    /// </summary>
+    public static async Task<RunRecorder> OpenPartsAsync(string directory, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var recorder = new RunRecorder(logger, null, Path.GetFullPath(directory), directory);
+        var reader = new ShardColumnReader(new IngestOptions());
+        string[] parts = Directory.GetFiles(directory, PartPrefix + "*.parquet").Order(StringComparer.Ordinal).ToArray();
+        foreach (string part in parts)
+        {
+            await foreach (ColumnBatch batch in reader.ReadAsync(part, ["shard", "row", "code"], cancellationToken))
+            {
+                for (int i = 0; i < batch.RowCount; i++)
+                {
+                    var key = ((string)batch["shard"][i]!, (long?)batch["row"][i]);
+                    string code = batch["code"][i] as string ?? "unknown";
+                    if (recorder._seen.TryAdd(key, 0))
+                    {
+                        recorder._rejected.AddOrUpdate(code, 1, (_, n) => n + 1);
+                    }
+                }
+            }
+        }
+        recorder._nextPart = parts.Length;
+        return recorder;
+    }
+
+    /// <summary>Completes the current rejects part, so that it survives a crash; the next rejection starts another.</summary>
+    public async ValueTask SealPartAsync(CancellationToken cancellationToken)
+    {
+        if (_partDirectory is null)
+        {
+            return;
+        }
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_rejects is not null)
+            {
+                await _rejects.DisposeAsync();
+                _rejects = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
 
     /// <summary>Rejections so far by reason; each shard or row is counted once however often it is read.</summary>
     public IReadOnlyDictionary<string, long> RejectedByReason => _rejected;
@@ -72,6 +138,8 @@ public sealed partial class RunRecorder : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
+            _rejects ??= new RejectsWriter(Path.Combine(_partDirectory!,
+                FormattableString.Invariant($"{PartPrefix}{_nextPart++:D5}.parquet")));
             await _rejects.AppendAsync(rejection with { Code = reasonCode }, cancellationToken);
         }
         finally
@@ -103,7 +171,10 @@ public sealed partial class RunRecorder : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _rejects.DisposeAsync();
+        if (_rejects is not null)
+        {
+            await _rejects.DisposeAsync();
+        }
         _writeLock.Dispose();
     }
 

@@ -26,6 +26,7 @@ public sealed partial class TrainingLoop : IDisposable
     private TimeSpan _waitedSinceLog;
     private long _samplesSinceLog;
     private readonly CancellationToken _stopping;
+    private readonly RunRecorder _recorder;
     private RunProgress _progress;
     private int _savedStep = -1;
     private int _skippedInARow;
@@ -33,8 +34,10 @@ public sealed partial class TrainingLoop : IDisposable
     /// <param name="progress">Where the run stands: a fresh start, or what the checkpoint it resumes from says.</param>
     /// <param name="stopping">When it fires, the loop stops after the step in progress.</param>
     public TrainingLoop(PipelineDefinition definition, ClipTrainer trainer, CheckpointStore checkpoints,
-        string settingsJson, int totalSteps, RunProgress progress, ILogger logger, CancellationToken stopping)
+        RunRecorder recorder, string settingsJson, int totalSteps, RunProgress progress, ILogger logger,
+        CancellationToken stopping)
     {
+        _recorder = recorder;
         _progress = progress;
         _stopping = stopping;
         _definition = definition;
@@ -68,7 +71,7 @@ public sealed partial class TrainingLoop : IDisposable
     private bool _interrupted;
 
     /// <summary>Trains on one batch; batches that arrive after the run is finished or stopped are let go.</summary>
-    public void OnBatch(PreparedSample[] batch)
+    public async Task OnBatchAsync(PreparedSample[] batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         try
@@ -94,7 +97,7 @@ public sealed partial class TrainingLoop : IDisposable
             Report(result, waited, batch.Length);
             if (result.Step % _definition.Checkpoint.Every == 0)
             {
-                SaveCheckpoint();
+                await SaveCheckpointAsync();
             }
             if (result.Step >= _totalSteps)
             {
@@ -114,12 +117,16 @@ public sealed partial class TrainingLoop : IDisposable
     /// Writes a checkpoint of the current step and the run's progress, unless one was already written for it. A model
     /// with a weight that is not finite is never saved: that stops the run instead.
     /// </summary>
-    public string? SaveCheckpoint()
+    public async Task<string?> SaveCheckpointAsync()
     {
         if (_savedStep == _trainer.Step)
         {
             return LastCheckpoint;
         }
+
+        // The rejections of every sample before the checkpoint's position must outlive a crash, since a resumed run
+        // does not read those samples again: their part of the rejects file is completed first.
+        await _recorder.SealPartAsync(CancellationToken.None);
         if (!_trainer.ParametersAreFinite())
         {
             throw new PipelineRunException(

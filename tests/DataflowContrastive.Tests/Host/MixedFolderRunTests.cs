@@ -1,3 +1,4 @@
+using DataflowContrastive.Ingest;
 using System.Text.Json;
 using DataflowContrastive.Host.Commands;
 using DataflowContrastive.Host.Export;
@@ -36,7 +37,12 @@ public sealed class MixedFolderRunTests : IDisposable
             rejected.Where(p => p.Key.StartsWith("shard-", StringComparison.Ordinal)).Sum(p => p.Value));
         Assert.Equal(1, summary.GetProperty("notes").GetProperty("caption-invalid-utf8").GetInt64());
         Assert.Equal(1, summary.GetProperty("notes").GetProperty("caption-truncated").GetInt64());
-        Assert.True(File.Exists(Path.Combine(_work, "out", "rejects.parquet")));
+        long recorded = 0;
+        foreach (string part in Directory.GetFiles(Path.Combine(_work, "out", "rejects"), "part-*.parquet"))
+        {
+            recorded += await new ShardReader(new IngestOptions()).CountRowsAsync(part, CancellationToken.None);
+        }
+        Assert.Equal(rejected.Sum(p => p.Value), recorded);
         await AssertCaptionsReachTheExportUnchangedAsync(Path.Combine(_work, "out", "embeddings"), folder);
     }
 

@@ -16,6 +16,36 @@ public sealed class RunRecorderTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Fact]
+    public async Task Sealed_parts_are_read_back_by_a_resumed_run_which_counts_them_and_never_records_them_twice()
+    {
+        string parts = Path.Combine(_work, "rejects");
+        await using (RunRecorder first = await RunRecorder.OpenPartsAsync(parts, _log, CancellationToken.None))
+        {
+            await first.RejectAsync(new Rejection("a", 1, "a:1", "truncated", null), "image-truncated", default);
+            await first.SealPartAsync(CancellationToken.None);
+            await first.RejectAsync(new Rejection("a", 2, "a:2", "blank", null), "caption-missing", default);
+            await first.SealPartAsync(CancellationToken.None);
+        }
+
+        await using RunRecorder resumed = await RunRecorder.OpenPartsAsync(parts, _log, CancellationToken.None);
+        await resumed.RejectAsync(new Rejection("a", 2, "a:2", "blank", null), "caption-missing", default);
+        await resumed.RejectAsync(new Rejection("b", 7, "b:7", "blank", null), "caption-missing", default);
+        await resumed.SealPartAsync(CancellationToken.None);
+
+        // By hand: a:1 and a:2 from the first process, b:7 new; a:2 again is the same row and is not recorded.
+        Assert.Equal(new Dictionary<string, long> { ["image-truncated"] = 1, ["caption-missing"] = 2 },
+            resumed.RejectedByReason.ToDictionary());
+        Assert.Equal(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"],
+            Directory.GetFiles(parts).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        long rows = 0;
+        foreach (string part in Directory.GetFiles(parts))
+        {
+            rows += await new ShardReader(new IngestOptions()).CountRowsAsync(part, CancellationToken.None);
+        }
+        Assert.Equal(3, rows);
+    }
+
+    [Fact]
     public async Task A_burst_of_one_reason_is_warned_about_once_per_five_seconds_but_every_rejection_is_counted()
     {
         await using (RunRecorder recorder = NewRecorder())
