@@ -48,11 +48,6 @@ public sealed partial class ExportJob
         LoadWeights(trainer, checkpoint);
         var model = new ExportedModel(checkpoint.Step, Safetensors.Fingerprint(trainer.Model), checkpoint.Folder);
         LogStarting(_logger, checkpoint.Folder, checkpoint.Step, shards.Count, device);
-        if (d.Export.SaveSafetensors)
-        {
-            Directory.CreateDirectory(d.Export.Directory);
-            Safetensors.Save(trainer.Model, Path.Combine(d.Export.Directory, "model.safetensors"));
-        }
 
         var reader = new ShardReader(d.Ingest());
         var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, 1, shuffle: false);
