@@ -19,6 +19,7 @@ public sealed partial class ExportJob
     private readonly PipelineDefinition _definition;
     private readonly ILogger _logger;
 
+    /// <summary>Creates the job of <paramref name="definition"/>, which must be of kind export.</summary>
     public ExportJob(PipelineDefinition definition, ILogger<ExportJob> logger)
     {
         ArgumentNullException.ThrowIfNull(definition);
