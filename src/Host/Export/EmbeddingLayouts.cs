@@ -24,7 +24,7 @@ public interface IEmbeddingLayout
 /// <summary>Writes files whole or not at all: under a temporary name, flushed to disk, then renamed.</summary>
 public static class AtomicFile
 {
-    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; creates its folder if needed.</summary>
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; creates its folder.</summary>
     public static async Task WriteAsync(string path, Func<Stream, Task> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
