@@ -55,7 +55,8 @@ public sealed class PatchLibTorchSharpGlibcxx : Task
         }
         return File.ReadLines(maps)
             .Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).LastOrDefault())
-            .FirstOrDefault(p => p is not null && p.StartsWith("/", StringComparison.Ordinal) && Path.GetFileName(p).StartsWith("libstdc++.so"));
+            .FirstOrDefault(p => p is not null && p.StartsWith("/", StringComparison.Ordinal)
+                && Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal));
     }
 
     private static bool ContainsAscii(byte[] haystack, string needle)

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-# SkiaSharp's native library links against fontconfig and freetype.
-for pkg in libfontconfig1 libfreetype6; do
+# SkiaSharp links against fontconfig and freetype; the JPEG decoder uses the SIMD TurboJPEG library when present.
+for pkg in libfontconfig1 libfreetype6 libturbojpeg0; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -37,7 +37,11 @@ internal static class Blur
                 sum.Clear();
                 for (int k = 0; k < kernelSize; k++)
                 {
-                    AddScaled(across.AsSpan(rows[y + k] * width, width), kernel[k], sum);
+                    // Far taps of a narrow Gaussian are exactly zero in float and change nothing.
+                    if (kernel[k] != 0)
+                    {
+                        AddScaled(across.AsSpan(rows[y + k] * width, width), kernel[k], sum);
+                    }
                 }
                 StoreRow(sum, rgba.Slice(y * width * 4, width * 4));
             }
@@ -58,13 +62,15 @@ internal static class Blur
         {
             pixels[x] = ToFloats(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, x * 4)));
         }
+        // The kernel is symmetric: pixels at equal distance share a weight and one multiplication.
+        int radius = kernel.Length / 2;
         for (int x = 0; x < output.Length; x++)
         {
-            Vector128<float> sum = Vector128<float>.Zero;
             ReadOnlySpan<int> taps = columns.AsSpan(x, kernel.Length);
-            for (int k = 0; k < taps.Length; k++)
+            Vector128<float> sum = pixels[taps[radius]] * kernel[radius];
+            for (int k = 0; k < radius; k++)
             {
-                sum += pixels[taps[k]] * kernel[k];
+                sum += (pixels[taps[k]] + pixels[taps[kernel.Length - 1 - k]]) * kernel[k];
             }
             output[x] = sum;
         }

@@ -5,7 +5,8 @@ namespace DataflowContrastive.Augment;
 
 /// <summary>
 /// Checks on the encoded bytes themselves, made because a codec's own success code is not enough: SkiaSharp returns
-/// success and a partly grey picture for a progressive JPEG cut before its end.
+/// success and a partly grey picture for a progressive JPEG cut before its end. A JPEG without its end marker is
+/// rejected even when its scan data happens to be complete.
 /// </summary>
 internal static class EncodedIntegrity
 {

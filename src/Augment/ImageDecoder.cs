@@ -14,7 +14,7 @@ public static class ImageDecoder
     /// <exception cref="ImageRejectedException">The bytes are not an image we can read.</exception>
     public static ImageHeader Probe(ReadOnlySpan<byte> encoded)
     {
-        return Open(encoded, static (_, header) => header);
+        return Open(encoded, static (_, header, _) => header);
     }
 
     /// <summary>
@@ -25,14 +25,15 @@ public static class ImageDecoder
     /// <param name="encoded">The file's bytes.</param>
     /// <param name="options">Pixel budget and background.</param>
     /// <param name="atLeast">
-    /// When set, a JPEG may be decoded at a reduced DCT scale (1/8 steps) as long as the upright result is at least
-    /// this size; other formats are always decoded at full size.
+    /// When set, a JPEG may be decoded at a reduced DCT scale (1/2, 1/4 or 1/8) as long as the upright result is at
+    /// least this size; other formats are always decoded at full size.
     /// </param>
     /// <exception cref="ImageRejectedException">Truncated, corrupt, too large or unsupported data.</exception>
     public static SKBitmap Decode(ReadOnlySpan<byte> encoded, DecodeOptions options, SKSizeI? atLeast = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using PooledPixels pixels = DecodePooled(encoded, options, _ => atLeast, out _);
+        options.Validate();
+        using PooledPixels pixels = DecodePooled(encoded, options, _ => new DecodePlan(atLeast, null), out _);
         SKBitmap bitmap = new(new SKImageInfo(pixels.Width, pixels.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         pixels.Span.CopyTo(bitmap.GetPixelSpan());
         return bitmap;
@@ -40,12 +41,12 @@ public static class ImageDecoder
 
     /// <summary>
     /// The decode used on the hot path: <paramref name="plan"/> sees the header (after the pixel budget is checked)
-    /// and returns the smallest upright size it needs, or null for full size.
+    /// and says what it needs: the smallest upright size, and the region it will read.
     /// </summary>
     internal static PooledPixels DecodePooled(
-        ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, SKSizeI?> plan, out ImageHeader header)
+        ReadOnlySpan<byte> encoded, DecodeOptions options, Func<ImageHeader, DecodePlan> plan, out ImageHeader header)
     {
-        (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h) =>
+        (PooledPixels Pixels, ImageHeader Header) result = Open(encoded, (codec, h, bytes) =>
         {
             if (h.PixelCount > options.MaxPixels)
             {
@@ -53,14 +54,14 @@ public static class ImageDecoder
                     $"The {h.Format} header declares {h.Width}x{h.Height} pixels, more than the budget of "
                     + $"{options.MaxPixels}.");
             }
-            return (DecodeFirstFrame(codec, h, options, plan(h)), h);
+            return (DecodeFirstFrame(codec, h, bytes, options, plan(h)), h);
         });
         header = result.Header;
         return result.Pixels;
     }
 
     /// <summary>Opens a codec over the bytes without copying them and hands it, with its header, to use.</summary>
-    private static unsafe T Open<T>(ReadOnlySpan<byte> encoded, Func<SKCodec, ImageHeader, T> use)
+    private static unsafe T Open<T>(ReadOnlySpan<byte> encoded, Func<SKCodec, ImageHeader, PinnedBytes, T> use)
     {
         SKEncodedImageFormat? sniffed = EncodedIntegrity.Sniff(encoded);
         if (sniffed is null)
@@ -83,7 +84,7 @@ public static class ImageDecoder
             {
                 RejectUnopenable(encoded, sniffed.Value);
             }
-            return use(codec, HeaderOf(codec));
+            return use(codec, HeaderOf(codec), new PinnedBytes((IntPtr)start, encoded.Length));
         }
     }
 
@@ -111,10 +112,18 @@ public static class ImageDecoder
     }
 
     private static PooledPixels DecodeFirstFrame(
-        SKCodec codec, ImageHeader header, DecodeOptions options, SKSizeI? atLeast)
+        SKCodec codec, ImageHeader header, PinnedBytes bytes, DecodeOptions options, DecodePlan plan)
     {
-        (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, atLeast);
+        (SKSizeI size, int denominator) = ChooseDecodeSize(codec, header, plan.AtLeast);
         bool opaque = codec.Info.AlphaType == SKAlphaType.Opaque;
+        if (header.Format == SKEncodedImageFormat.Jpeg)
+        {
+            PooledPixels? jpeg = DecodeJpegFast(codec, header, bytes, plan, size, denominator);
+            if (jpeg is not null)
+            {
+                return jpeg;
+            }
+        }
 
         // No colour space on the target: Skia then leaves the encoded values alone, as Pillow does.
         SKImageInfo info = new(size.Width, size.Height, SKColorType.Rgba8888,
@@ -126,6 +135,45 @@ public static class ImageDecoder
             if (!opaque)
             {
                 Composite(pixels, options.Background);
+            }
+            if (header.Origin is not SKEncodedOrigin.TopLeft)
+            {
+                using PooledPixels stored = pixels;
+                pixels = Orientation.Apply(stored, header.Origin);
+            }
+            pixels.Scale = 1.0 / denominator;
+            return pixels;
+        }
+        catch
+        {
+            pixels.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The fast JPEG paths, or null for the general one: only the region around a small crop through Skia, or the
+    /// whole picture through the system's SIMD TurboJPEG.
+    /// </summary>
+    private static PooledPixels? DecodeJpegFast(
+        SKCodec codec, ImageHeader header, PinnedBytes bytes, DecodePlan plan, SKSizeI size, int denominator)
+    {
+        if (header.Origin == SKEncodedOrigin.TopLeft && plan.Region is { } region
+            && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part))
+        {
+            return part;
+        }
+        if (!TurboJpeg.IsAvailable)
+        {
+            return null;
+        }
+        PooledPixels pixels = PooledPixels.Rent(size.Width, size.Height);
+        try
+        {
+            if (!TurboJpeg.TryDecode(bytes.Span, codec.Info.Size, size, pixels))
+            {
+                pixels.Dispose();
+                return null;
             }
             if (header.Origin is not SKEncodedOrigin.TopLeft)
             {
@@ -177,6 +225,12 @@ public static class ImageDecoder
         {
             result = codec.GetPixels(info, (IntPtr)p, pixels.RowBytes, new SKCodecOptions(0));
         }
+        ThrowUnlessSuccess(result, f);
+    }
+
+    /// <summary>Maps a codec result to a rejection with the matching reason.</summary>
+    internal static void ThrowUnlessSuccess(SKCodecResult result, SKEncodedImageFormat f)
+    {
         switch (result)
         {
             case SKCodecResult.Success:
@@ -205,6 +259,12 @@ public static class ImageDecoder
             using SKCanvas canvas = new(bitmap);
             canvas.DrawColor(background.WithAlpha(255), SKBlendMode.DstOver);
         }
+    }
+
+    /// <summary>The encoded bytes, pinned by <see cref="Open{T}"/> for as long as its callback runs.</summary>
+    private readonly unsafe record struct PinnedBytes(IntPtr Start, int Length)
+    {
+        public ReadOnlySpan<byte> Span => new((void*)Start, Length);
     }
 
     internal static bool SwapsAxes(SKEncodedOrigin origin) => origin is SKEncodedOrigin.LeftTop

@@ -59,7 +59,7 @@ public sealed class ImageTransform
         {
             crop = RandomResizedCrop.GetParams(header.Width, header.Height, _recipe.ScaleMin, _recipe.ScaleMax,
                 _augment.RatioMin, _augment.RatioMax, rng);
-            return CropDecodeSize(header, crop);
+            return CropPlan(header, crop);
         }, out ImageHeader header);
         bool flip = rng.NextBool(_recipe.FlipProbability);
         WriteCrop(pixels, header, crop, flip, rng, destination);
@@ -81,7 +81,7 @@ public sealed class ImageTransform
                 throw new ArgumentOutOfRangeException(nameof(crop), crop,
                     $"The crop must lie inside the {header.Width}x{header.Height} image.");
             }
-            return CropDecodeSize(header, crop);
+            return CropPlan(header, crop);
         }, out ImageHeader header);
         WriteCrop(pixels, header, crop, flip, rng: null, destination);
     }
@@ -101,12 +101,14 @@ public sealed class ImageTransform
             (newWidth, newHeight) = ShorterSideTo(header.Width, header.Height, side);
             bool reduce = _augment.ReducedDecode && newWidth * ReducedDecodeMargin <= header.Width
                 && newHeight * ReducedDecodeMargin <= header.Height;
-            return reduce ? new SKSizeI(newWidth * ReducedDecodeMargin, newHeight * ReducedDecodeMargin) : null;
+            return new DecodePlan(
+                reduce ? new SKSizeI(newWidth * ReducedDecodeMargin, newHeight * ReducedDecodeMargin) : null, null);
         }, out ImageHeader header);
 
         // torchvision's CenterCrop rounds the offsets with Python's round, which rounds halves to even.
         int top = (int)Math.Round((newHeight - side) / 2.0, MidpointRounding.ToEven);
         int left = (int)Math.Round((newWidth - side) / 2.0, MidpointRounding.ToEven);
+
         // A reduced decode's last row and column cover only part of a block: the box ends inside them.
         ResampleWindow window = new(0, 0, header.Width * pixels.Scale, header.Height * pixels.Scale, newWidth,
             newHeight, left, top, side, side);
@@ -124,15 +126,17 @@ public sealed class ImageTransform
         return ((int)((double)side * width / height), side);
     }
 
-    private SKSizeI? CropDecodeSize(ImageHeader header, CropBox crop)
+    private DecodePlan CropPlan(ImageHeader header, CropBox crop)
     {
+        SKRectI region = new(crop.Left, crop.Top, crop.Left + crop.Width, crop.Top + crop.Height);
         int need = ImageSize * ReducedDecodeMargin;
         if (!_augment.ReducedDecode || crop.Width < need || crop.Height < need)
         {
-            return null;
+            return new DecodePlan(null, region);
         }
         double factor = Math.Max((double)need / crop.Width, (double)need / crop.Height);
-        return new SKSizeI((int)Math.Ceiling(header.Width * factor), (int)Math.Ceiling(header.Height * factor));
+        SKSizeI atLeast = new((int)Math.Ceiling(header.Width * factor), (int)Math.Ceiling(header.Height * factor));
+        return new DecodePlan(atLeast, region);
     }
 
     private void WriteCrop(
@@ -141,8 +145,11 @@ public sealed class ImageTransform
         // The decode may be reduced; the crop is in full-size upright pixels.
         double s = pixels.Scale;
         int side = ImageSize;
-        ResampleWindow window = new(crop.Left * s, crop.Top * s, (crop.Left + crop.Width) * s,
-            (crop.Top + crop.Height) * s, side, side, 0, 0, side, side);
+        // The buffer may also hold only a region of the decode, starting at (Left, Top).
+        double x0 = (crop.Left * s) - pixels.Left;
+        double y0 = (crop.Top * s) - pixels.Top;
+        ResampleWindow window = new(x0, y0, x0 + (crop.Width * s), y0 + (crop.Height * s), side, side, 0, 0, side,
+            side);
         ResampleAndWrite(pixels, window, flip, rng, destination);
     }
 

@@ -30,6 +30,12 @@ internal sealed class PooledPixels : IDisposable
     /// </summary>
     public double Scale { get; set; } = 1;
 
+    /// <summary>Column of the decoded (possibly reduced) picture that this buffer's first column holds.</summary>
+    public int Left { get; set; }
+
+    /// <summary>Row of the decoded (possibly reduced) picture that this buffer's first row holds.</summary>
+    public int Top { get; set; }
+
     public Span<byte> Span
     {
         get

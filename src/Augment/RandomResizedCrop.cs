@@ -43,6 +43,14 @@ public static class RandomResizedCrop
         return CentralFallback(width, height, Math.Min(ratioMin, ratioMax), Math.Max(ratioMin, ratioMax));
     }
 
+    /// <summary>
+    /// <see cref="GetParams(int, int, double, double, double, double, IUniformRandom)"/> with torchvision's
+    /// <c>scale</c> and <c>ratio</c> pairs.
+    /// </summary>
+    public static CropBox GetParams(int width, int height, (double Min, double Max) scale,
+        (double Min, double Max) ratio, IUniformRandom rng) =>
+        GetParams(width, height, scale.Min, scale.Max, ratio.Min, ratio.Max, rng);
+
     private static CropBox CentralFallback(int width, int height, double ratioMin, double ratioMax)
     {
         double inRatio = (double)width / height;

@@ -3,9 +3,12 @@ namespace DataflowContrastive.Ingest;
 /// <summary>The values of the columns read from one row group, one array per column, one entry per row.</summary>
 public sealed class ColumnBatch
 {
+    private readonly IReadOnlyList<bool[]?> _invalidUtf8;
+
     internal ColumnBatch(int rowGroup, long firstRow, int rowCount, IReadOnlyList<string> names,
-        IReadOnlyList<object?[]> columns, string?[] problems)
+        IReadOnlyList<object?[]> columns, string?[] problems, IReadOnlyList<bool[]?> invalidUtf8)
     {
+        _invalidUtf8 = invalidUtf8;
         RowGroup = rowGroup;
         FirstRow = firstRow;
         RowCount = rowCount;
@@ -35,6 +38,13 @@ public sealed class ColumnBatch
 
     /// <summary>Per row, why a value was dropped (for example over the value budget), or null.</summary>
     public IReadOnlyList<string?> Problems { get; }
+
+    /// <summary>
+    /// Whether the text value of column <paramref name="column"/> (an index into <see cref="Columns"/>) at
+    /// <paramref name="row"/> (0-based within this batch) was stored as bytes that are not valid UTF-8; the value
+    /// then holds U+FFFD in their place. Detected for top-level text columns only.
+    /// </summary>
+    public bool HadInvalidUtf8(int column, int row) => _invalidUtf8[column] is { } rows && rows[row];
 
     /// <summary>The values of the column named <paramref name="name"/> (its dotted path).</summary>
     public object?[] this[string name]

@@ -1,10 +1,16 @@
 using System.Globalization;
+using System.Text.Unicode;
 using Parquet;
 using Parquet.Schema;
 
 namespace DataflowContrastive.Ingest;
 
 /// <summary>Reads one flat column of a row group into boxed values, null where the file holds null.</summary>
+/// <remarks>
+/// The Parquet library decodes text itself and puts U+FFFD in place of bytes that are not UTF-8. Such rows are
+/// found by reading the column's bytes again, but only for top-level columns: a nested text column keeps its
+/// replacement characters without being flagged.
+/// </remarks>
 internal static class ColumnValues
 {
     public static async Task<object?[]> ReadAsync(ParquetRowGroupReader group, DataField field, int rowCount,
@@ -47,6 +53,45 @@ internal static class ColumnValues
             _ => throw new NotSupportedException(
                 $"column {ShardColumnReader.DottedPath(field)} has type {type.Name}, which this reader does not read"),
         };
+    }
+
+    /// <summary>
+    /// Per row, whether the stored bytes behind <paramref name="text"/> were not valid UTF-8; null when no row was
+    /// (the common case, decided from the text alone: only a value holding U+FFFD is looked at again).
+    /// </summary>
+    public static async Task<bool[]?> FindInvalidUtf8Async(ParquetRowGroupReader group, DataField field,
+        string?[] text, CancellationToken cancellationToken)
+    {
+        if (!Array.Exists(text, t => t is not null && t.Contains('\uFFFD', StringComparison.Ordinal))
+            || RawTwin(field) is not { } raw)
+        {
+            return null;
+        }
+
+        byte[]?[] bytes = new byte[]?[text.Length];
+        await group.ReadAsync(raw, bytes.AsMemory(), null, cancellationToken);
+        bool[] invalid = new bool[text.Length];
+        bool any = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            // A U+FFFD that the file really holds is valid UTF-8 (EF BF BD) and is not flagged.
+            invalid[i] = bytes[i] is { } stored && text[i]!.Contains('\uFFFD', StringComparison.Ordinal)
+                && !Utf8.IsValid(stored);
+            any |= invalid[i];
+        }
+        return any ? invalid : null;
+    }
+
+    // The same top-level column declared as binary, which the library reads without decoding.
+    private static DataField? RawTwin(DataField field)
+    {
+        if (field.Path.ToList().Count != 1)
+        {
+            return null;
+        }
+        DataField twin = new ParquetSchema(new DataField(field.Name, typeof(byte[]), field.IsNullable))
+            .GetDataFields()[0];
+        return twin.MaxDefinitionLevel == field.MaxDefinitionLevel ? twin : null;
     }
 
     /// <summary>The text form of a label or key value: strings as they are, numbers in invariant culture.</summary>

@@ -14,4 +14,10 @@ public sealed record RawSample(string Shard, long Row, string Key, byte[]? Image
     /// <see cref="IngestOptions.MaxValueBytes"/>); null when every field is as stored.
     /// </summary>
     public string? Problem { get; init; }
+
+    /// <summary>
+    /// True when the caption was stored as bytes that are not valid UTF-8: <see cref="Caption"/> then holds
+    /// U+FFFD in place of each bad sequence. Detected for top-level caption columns.
+    /// </summary>
+    public bool CaptionHadInvalidUtf8 { get; init; }
 }

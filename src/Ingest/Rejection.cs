@@ -6,4 +6,11 @@ namespace DataflowContrastive.Ingest;
 /// <param name="Key">The sample's key, if known.</param>
 /// <param name="Reason">Why, in words a user can act on.</param>
 /// <param name="Bytes">The offending bytes (for example the image that failed to decode), if worth keeping.</param>
-public sealed record Rejection(string Shard, long? Row, string? Key, string Reason, byte[]? Bytes);
+public sealed record Rejection(string Shard, long? Row, string? Key, string Reason, byte[]? Bytes)
+{
+    /// <summary>
+    /// The reason as a short stable code for counting (<c>image-truncated</c>, <c>shard-corrupt</c>), if the caller
+    /// gave one.
+    /// </summary>
+    public string? Code { get; init; }
+}

@@ -4,7 +4,7 @@ using Parquet.Schema;
 namespace DataflowContrastive.Ingest;
 
 /// <summary>
-/// Collects <see cref="Rejection"/>s into a Parquet file with the columns shard, row, key, reason and bytes.
+/// Collects <see cref="Rejection"/>s into a Parquet file with the columns shard, row, key, reason, bytes and code.
 /// Appends are buffered and written in row groups; the file is written to <c>path + ".tmp"</c> and renamed to
 /// its path on <see cref="DisposeAsync"/>, so a complete file is all a reader ever sees. Appends are
 /// thread-safe.
@@ -19,7 +19,9 @@ public sealed class RejectsWriter : IAsyncDisposable
     private static readonly DataField KeyField = new("key", typeof(string), isNullable: true);
     private static readonly DataField ReasonField = new("reason", typeof(string), isNullable: false);
     private static readonly DataField BytesField = new("bytes", typeof(byte[]), isNullable: true);
-    private static readonly ParquetSchema Schema = new(ShardField, RowField, KeyField, ReasonField, BytesField);
+    private static readonly DataField CodeField = new("code", typeof(string), isNullable: true);
+    private static readonly ParquetSchema Schema =
+        new(ShardField, RowField, KeyField, ReasonField, BytesField, CodeField);
 
     private readonly string _path;
     private readonly string _temporaryPath;
@@ -129,6 +131,7 @@ public sealed class RejectsWriter : IAsyncDisposable
             await group.WriteAsync(KeyField, _buffer.Select(r => r.Key).ToArray(), null);
             await group.WriteAsync(ReasonField, _buffer.Select(r => r.Reason).ToArray(), null);
             await group.WriteAsync(BytesField, _buffer.Select(r => r.Bytes).ToArray(), null);
+            await group.WriteAsync(CodeField, _buffer.Select(r => r.Code).ToArray(), null);
             group.CompleteValidate();
         }
         _buffer.Clear();

@@ -110,7 +110,10 @@ public sealed class ShardColumnReader
     {
         DataField? field = schema.GetDataFields().FirstOrDefault(f => DottedPath(f) == name);
         return field ?? throw new ShardException(shardPath, null,
-            $"no column '{name}'; the shard has {string.Join(", ", schema.GetDataFields().Select(DottedPath))}");
+            $"no column '{name}'; the shard has {string.Join(", ", schema.GetDataFields().Select(DottedPath))}")
+        {
+            Code = ShardException.Columns,
+        };
     }
 
     private static Stream OpenFile(string path) =>
@@ -143,7 +146,10 @@ public sealed class ShardColumnReader
         }
         catch (Exception e) when (e is not OperationCanceledException and not ShardException)
         {
-            throw new ShardException(shardPath, null, TransientIo.Describe(e, _options.RetryCount), e);
+            throw new ShardException(shardPath, null, TransientIo.Describe(e, _options.RetryCount), e)
+            {
+                Code = TransientIo.CodeOf(e),
+            };
         }
     }
 
@@ -157,18 +163,26 @@ public sealed class ShardColumnReader
             int rowCount = checked((int)group.RowCount);
             string?[] problems = new string?[rowCount];
             var columns = new List<object?[]>(fields.Count);
+            var invalidUtf8 = new List<bool[]?>(fields.Count);
             foreach (DataField field in fields)
             {
                 object?[] values = await ReadColumnAsync(group, field, rowCount, cancellationToken);
+                invalidUtf8.Add(values is string?[] text
+                    ? await ColumnValues.FindInvalidUtf8Async(group, field, text, cancellationToken)
+                    : null);
                 DropOversized(values, DottedPath(field), problems);
                 columns.Add(values);
             }
-            return new ColumnBatch(rowGroup, firstRow, rowCount, [.. fields.Select(DottedPath)], columns, problems);
+            return new ColumnBatch(rowGroup, firstRow, rowCount, [.. fields.Select(DottedPath)], columns, problems,
+                invalidUtf8);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ShardException)
         {
             throw new ShardException(shardPath, firstRow,
-                $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e);
+                $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e)
+            {
+                Code = TransientIo.CodeOf(e),
+            };
         }
     }
 
@@ -210,7 +224,10 @@ public sealed class ShardColumnReader
                 throw new ShardException(shardPath, firstRow,
                     $"row group {rowGroup} is too large: its columns {string.Join(", ", fields.Select(DottedPath))} "
                     + $"hold at least {Bytes(total)} uncompressed (column {DottedPath(field)}: {Bytes(size)}), over "
-                    + $"the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes); it was not loaded");
+                    + $"the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes); it was not loaded")
+                {
+                    Code = ShardException.TooLarge,
+                };
             }
         }
 
@@ -218,7 +235,10 @@ public sealed class ShardColumnReader
         if (nested is not null)
         {
             throw new ShardException(shardPath, firstRow,
-                $"column {DottedPath(nested)} is a list or map; only flat columns are read");
+                $"column {DottedPath(nested)} is a list or map; only flat columns are read")
+            {
+                Code = ShardException.Columns,
+            };
         }
 
         // Each value costs a slot in its column's array and usually a boxed object, whatever its stored size:
@@ -228,7 +248,10 @@ public sealed class ShardColumnReader
         {
             throw new ShardException(shardPath, firstRow,
                 $"row group {rowGroup} is too large: it claims {group.RowCount} rows, whose value slots alone "
-                + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes)");
+                + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes)")
+            {
+                Code = ShardException.TooLarge,
+            };
         }
     }
 

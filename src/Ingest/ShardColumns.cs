@@ -41,7 +41,10 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
             StructField? named = schema.Fields.OfType<StructField>().FirstOrDefault(s => s.Name == name);
             DataField? field = named is null ? Named(schema, name, shardPath) : BytesOf(named);
             return field is not null && IsBinary(field) ? field : throw new ShardException(shardPath, null,
-                $"column '{name}' is neither binary nor a struct with a binary 'bytes' field");
+                $"column '{name}' is neither binary nor a struct with a binary 'bytes' field")
+            {
+                Code = ShardException.Columns,
+            };
         }
 
         DataField? detected = schema.Fields.OfType<StructField>().Select(BytesOf).OfType<DataField>().FirstOrDefault()
@@ -58,7 +61,10 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
             0 => throw NoImageColumn(schema, shardPath),
             _ => throw new ShardException(shardPath, null,
                 $"several binary columns ({string.Join(", ", binaries.Select(b => b.Name))}) and none named as an "
-                + "image; name the image column in the column mapping"),
+                + "image; name the image column in the column mapping")
+            {
+                Code = ShardException.Columns,
+            },
         };
     }
 
@@ -69,8 +75,14 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
         return link is not null
             ? new ShardException(shardPath, null,
                 $"the shard holds links (column {link.Name}), not image bytes; download the images into shards first")
+            {
+                Code = ShardException.LinksOnly,
+            }
             : new ShardException(shardPath, null,
-                "no image column: the shard has no binary column and no struct with a binary 'bytes' field");
+                "no image column: the shard has no binary column and no struct with a binary 'bytes' field")
+            {
+                Code = ShardException.Columns,
+            };
     }
 
     private static DataField? BytesOf(StructField field) =>
@@ -83,7 +95,10 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
             return null;
         }
         return schema.GetDataFields().FirstOrDefault(f => ShardColumnReader.DottedPath(f) == name)
-            ?? throw new ShardException(shardPath, null, $"the column mapping names '{name}', which the shard lacks");
+            ?? throw new ShardException(shardPath, null, $"the column mapping names '{name}', which the shard lacks")
+            {
+                Code = ShardException.Columns,
+            };
     }
 
     private static DataField? Detect(ParquetSchema schema, string[] names, Func<DataField, bool> fits)

@@ -6,6 +6,24 @@ namespace DataflowContrastive.Ingest;
 /// </summary>
 public sealed class ShardException : Exception
 {
+    /// <summary><see cref="Code"/> of a file that is not Parquet, is truncated or has a corrupt structure.</summary>
+    public const string Corrupt = "shard-corrupt";
+
+    /// <summary><see cref="Code"/> of a file that could not be opened or read: missing, or an I/O failure.</summary>
+    public const string Unreadable = "shard-unreadable";
+
+    /// <summary><see cref="Code"/> of a row group or value count over a memory budget of the options.</summary>
+    public const string TooLarge = "shard-too-large";
+
+    /// <summary><see cref="Code"/> of a shard that holds links (a URL column) instead of image bytes.</summary>
+    public const string LinksOnly = "shard-links-only";
+
+    /// <summary>
+    /// <see cref="Code"/> of a shard whose columns cannot serve: no image column, several candidates, a column the
+    /// mapping names but the shard lacks, or a list or map column where a flat one is needed.
+    /// </summary>
+    public const string Columns = "shard-columns";
+
     /// <summary>Creates the exception for <paramref name="shard"/>, at <paramref name="row"/> if known.</summary>
     public ShardException(string shard, long? row, string reason, Exception? innerException = null)
         : base(Describe(shard, row, reason), innerException)
@@ -26,6 +44,12 @@ public sealed class ShardException : Exception
 
     /// <summary>Why, in words a user can act on.</summary>
     public string Reason { get; }
+
+    /// <summary>
+    /// The kind of failure as a short stable code for counting (<see cref="Corrupt"/>, <see cref="Unreadable"/>,
+    /// <see cref="TooLarge"/>, <see cref="LinksOnly"/>, <see cref="Columns"/>); <see cref="Corrupt"/> by default.
+    /// </summary>
+    public string Code { get; init; } = Corrupt;
 
     private static string Describe(string shard, long? row, string reason) =>
         row is null ? $"shard {shard}: {reason}" : $"shard {shard}, row {row}: {reason}";

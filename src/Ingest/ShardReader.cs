@@ -8,6 +8,9 @@ namespace DataflowContrastive.Ingest;
 /// </summary>
 public sealed class ShardReader
 {
+    // Where the caption sits among the columns read: right after the image, when the shard has one.
+    private const int CaptionColumn = 1;
+
     private readonly IngestOptions _options;
     private readonly ShardColumnReader _columns;
 
@@ -37,6 +40,41 @@ public sealed class ShardReader
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
         return ReadRowsAsync(Path.GetFullPath(shardPath), cancellationToken);
+    }
+
+    /// <summary>
+    /// Yields the label of every row of <paramref name="shardPath"/> in file order, in the string form of
+    /// <see cref="RawSample.Label"/>, reading the label column alone; nothing when the shard has no label column.
+    /// Bad data raises <see cref="ShardException"/> as <see cref="ReadAsync"/> does.
+    /// </summary>
+    public IAsyncEnumerable<string?> ReadLabelsAsync(string shardPath, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
+        return ReadLabelColumnAsync(Path.GetFullPath(shardPath), cancellationToken);
+    }
+
+    private async IAsyncEnumerable<string?> ReadLabelColumnAsync(string fullPath,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        bool hasLabel = false;
+        IAsyncEnumerable<ColumnBatch> batches = _columns.ReadAsync(fullPath, schema =>
+        {
+            ShardColumns columns = ShardColumns.Resolve(schema, _options.Columns, fullPath);
+            hasLabel = columns.Label is not null;
+            return hasLabel ? [columns.Label!] : [];
+        }, cancellationToken);
+
+        await foreach (ColumnBatch batch in batches)
+        {
+            if (!hasLabel)
+            {
+                yield break;
+            }
+            foreach (object? label in batch.Columns[0])
+            {
+                yield return ColumnValues.AsText(label);
+            }
+        }
     }
 
     private async IAsyncEnumerable<RawSample> ReadRowsAsync(string fullPath,
@@ -71,6 +109,7 @@ public sealed class ShardReader
                     ColumnValues.AsText(labels?[i]))
                 {
                     Problem = batch.Problems[i],
+                    CaptionHadInvalidUtf8 = captions is not null && batch.HadInvalidUtf8(CaptionColumn, i),
                 };
             }
         }

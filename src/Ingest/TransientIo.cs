@@ -37,6 +37,12 @@ internal static class TransientIo
         _ => false,
     };
 
+    /// <summary>The <see cref="ShardException.Code"/> of a failure that <see cref="Describe"/> words.</summary>
+    public static string CodeOf(Exception exception) =>
+        exception is FileNotFoundException or DirectoryNotFoundException || IsTransient(exception)
+            ? ShardException.Unreadable
+            : ShardException.Corrupt;
+
     public static string Describe(Exception exception, int retryCount) => exception switch
     {
         FileNotFoundException or DirectoryNotFoundException => "the file does not exist",

@@ -98,6 +98,16 @@ def decode_cases():
     manifest["decode"][-1]["source"] = None
     manifest["decode"][-1]["fixture"] = "webp_bytes_named.png"
 
+    # Grayscale progressive JPEG and 4:2:0 progressive colour JPEG, both written by Pillow.
+    crop = Image.open(os.path.join(SKIMAGE, "chelsea.png")).convert("RGB").crop((150, 40, 246, 112))
+    for name, img in [("gray_progressive.jpg", crop.convert("L")), ("color_progressive.jpg", crop)]:
+        path = os.path.join(OUT, name)
+        img.save(path, format="JPEG", quality=85, progressive=True)
+        decode_case(path, f'Image.open(f).convert("RGB") of a progressive JPEG written by Pillow',
+                    Image.open(path).convert("RGB"))
+        manifest["decode"][-1]["source"] = None
+        manifest["decode"][-1]["fixture"] = name
+
     for name in ["pillow__truncated_jpeg.jpg", "pillow__truncated_image.png", "pillow__reallybig.bmp"]:
         f = bug(name)
         try:
@@ -114,6 +124,16 @@ def normalise(img):
 
 def transform_cases():
     size = 96
+    # rocket_small: a crop small enough that only its region of the JPEG is decoded.
+    path = os.path.join(SKIMAGE, "rocket.jpg")
+    top, left, height, width = 100, 200, 150, 180
+    out = F.resized_crop(Image.open(path).convert("RGB"), top, left, height, width, [size, size],
+                         T.InterpolationMode.BICUBIC)
+    save_f32("train_rocket_small.f32", normalise(out))
+    manifest["transform"].append({
+        "kind": "train", "source": os.path.relpath(path, SHARED), "size": size, "flip": False, "top": top,
+        "left": left, "height": height, "width": width, "interpolation": "bicubic", "f32": "train_rocket_small.f32"})
+
     for file, box in [("rocket.jpg", (20, 60, 400, 520)), ("coffee.png", (10, 150, 350, 300))]:
         path = os.path.join(SKIMAGE, file)
         img = Image.open(path).convert("RGB")

@@ -11,6 +11,7 @@ public static class CommandLine
                                    (or, with kind: export, only export with a trained checkpoint)
           export --help            embed shards with a trained checkpoint, no training
           pack --help              turn local images and captions into Parquet shards
+          inspect PATH...          read and decode shards as a run would and print the accounting (--help)
         """;
 
     /// <summary>Runs the command named by the first argument and returns the process exit code.</summary>
@@ -28,6 +29,8 @@ public static class CommandLine
         {
             case "run":
                 return await RunCommand.RunAsync(rest, cancellationToken);
+            case "inspect":
+                return await InspectCommand.RunAsync(rest, cancellationToken);
             case "export":
                 return await ExportCommand.RunAsync(rest, cancellationToken);
             case "pack":

@@ -15,9 +15,11 @@ public static class RunCommand
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length != 1 || args[0].StartsWith('-'))
+        var options = new RunOptions { ResumeAnyway = args.Contains("--resume-anyway") };
+        string[] files = args.Where(a => a != "--resume-anyway").ToArray();
+        if (files.Length != 1 || files[0].StartsWith('-'))
         {
-            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml");
+            await Console.Error.WriteLineAsync("usage: dfc run PIPELINE.yaml [--resume-anyway]");
             return 2;
         }
 
@@ -25,18 +27,19 @@ public static class RunCommand
         PipelineDefinition definition;
         try
         {
-            definition = PipelineFileReader.Read(args[0]);
+            definition = PipelineFileReader.Read(files[0]);
         }
         catch (PipelineFileException e)
         {
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
-        return await HostAsync(definition, cancellationToken);
+        return await HostAsync(definition, cancellationToken, options);
     }
 
     /// <summary>Runs a checked definition's job (training or export) in the host; returns the exit code.</summary>
-    public static async Task<int> HostAsync(PipelineDefinition definition, CancellationToken cancellationToken)
+    public static async Task<int> HostAsync(PipelineDefinition definition, CancellationToken cancellationToken,
+        RunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
 
@@ -59,7 +62,7 @@ public static class RunCommand
         }
         else
         {
-            builder.Services.AddPipelineRun(definition);
+            builder.Services.AddPipelineRun(definition, options);
         }
 
         using IHost host = builder.Build();

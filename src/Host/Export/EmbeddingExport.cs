@@ -134,8 +134,8 @@ public sealed class EmbeddingExport
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await graph.RunAsync(prepare, async (head, aborted) =>
         {
-            await foreach (OrderedSample sample in order.EpochAsync(0, 0, e => _recorder.RejectAsync(
-                new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt", aborted), stop.Token))
+            await foreach (OrderedSample sample in order.EpochAsync(0,
+                e => _recorder.RejectShardAsync(e, aborted), stop.Token))
             {
                 origins.Enqueue(sample);
                 if (!await head.SendAsync(sample, stop.Token))

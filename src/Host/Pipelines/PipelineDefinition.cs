@@ -77,7 +77,8 @@ public sealed class PipelineDefinition
 
     public ExportSettings Export { get; } = new();
 
-    /// <summary>The folder for everything a run writes (rejects, summary; checkpoints and embeddings by default).</summary>
+    /// <summary>The folder for everything a run writes: rejects, summary, and by default checkpoints and embeddings.
+    /// </summary>
     public string OutputDirectory { get; internal set; } = "";
 }
 
@@ -104,21 +105,48 @@ public sealed class SourceSettings
     public int ShuffleBuffer { get; internal set; } = 1000;
 }
 
+/// <summary>Decoding and augmentation. Null values take the default of the chosen recipe.</summary>
 public sealed class ImageSettings
 {
     public int Size { get; internal set; } = 224;
 
     public string Recipe { get; internal set; } = "clip";
 
-    public double ScaleMin { get; internal set; } = 0.9;
+    public double? ScaleMin { get; internal set; }
 
-    public double ScaleMax { get; internal set; } = 1.0;
+    public double? ScaleMax { get; internal set; }
 
     public double RatioMin { get; internal set; } = 3.0 / 4.0;
 
     public double RatioMax { get; internal set; } = 4.0 / 3.0;
 
-    public double FlipProbability { get; internal set; }
+    public double? FlipProbability { get; internal set; }
+
+    public double? JitterProbability { get; internal set; }
+
+    public double? Brightness { get; internal set; }
+
+    public double? Contrast { get; internal set; }
+
+    public double? Saturation { get; internal set; }
+
+    public double? Hue { get; internal set; }
+
+    public double? GrayscaleProbability { get; internal set; }
+
+    public double? BlurProbability { get; internal set; }
+
+    public double? BlurSigmaMin { get; internal set; }
+
+    public double? BlurSigmaMax { get; internal set; }
+
+    public double? SolarizeProbability { get; internal set; }
+
+    public int? SolarizeThreshold { get; internal set; }
+
+    public string Interpolation { get; internal set; } = "bicubic";
+
+    public bool ReducedDecode { get; internal set; } = true;
 
     public IReadOnlyList<float> Mean { get; internal set; } = [0.48145466f, 0.4578275f, 0.40821073f];
 
@@ -180,6 +208,9 @@ public sealed class TrainSettings
     public string Device { get; internal set; } = "auto";
 
     public int LogEvery { get; internal set; } = 10;
+
+    /// <summary>Steps in a row with a non-finite loss or gradients that are skipped before the run stops.</summary>
+    public int MaxSkippedSteps { get; internal set; } = 10;
 }
 
 public sealed class CheckpointSettings

@@ -12,7 +12,8 @@ public sealed record PipelineFileError(string File, int Line, int Column, string
         Line > 0 ? $"{File}:{Line}:{Column}: '{Key}': {Reason}" : $"{File}: '{Key}': {Reason}";
 }
 
-/// <summary>A pipeline file that cannot be run, with every problem found in it. Thrown before any work starts.</summary>
+/// <summary>A pipeline file that cannot be run, with every problem found in it; thrown before any work starts.
+/// </summary>
 public sealed class PipelineFileException : Exception
 {
     public PipelineFileException(IReadOnlyList<PipelineFileError> errors)

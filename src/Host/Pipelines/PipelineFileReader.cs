@@ -34,7 +34,7 @@ public static class PipelineFileReader
         return Parse(File.ReadAllText(fullPath), fullPath);
     }
 
-    /// <summary>Parses pipeline-file text; <paramref name="sourceFile"/> names it in errors and anchors paths.</summary>
+    /// <summary>Parses pipeline-file text; <paramref name="sourceFile"/> names it in errors, anchors paths.</summary>
     public static PipelineDefinition Parse(string yaml, string sourceFile)
     {
         ArgumentNullException.ThrowIfNull(yaml);
@@ -222,7 +222,8 @@ public static class PipelineFileReader
         YamlNode? node = root;
         foreach (string part in path.Split('.'))
         {
-            if (node is not YamlMappingNode mapping || !mapping.Children.TryGetValue(new YamlScalarNode(part), out node))
+            if (node is not YamlMappingNode mapping
+                || !mapping.Children.TryGetValue(new YamlScalarNode(part), out node))
             {
                 return null;
             }

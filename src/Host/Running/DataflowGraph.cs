@@ -15,10 +15,10 @@ public sealed class DataflowGraph : IDisposable
     private readonly List<IDataflowBlock> _blocks = [];
     private Exception? _firstFault;
 
-    /// <summary>Cancelled when the graph is torn down after a fault; give it to every block and to the producer.</summary>
+    /// <summary>Cancelled when a fault tears the graph down; every block and the producer take it.</summary>
     public CancellationToken Aborted => _abort.Token;
 
-    /// <summary>Block options bounded to <paramref name="capacity"/> messages and tied to <see cref="Aborted"/>.</summary>
+    /// <summary>Options bounded to <paramref name="capacity"/> messages and tied to <see cref="Aborted"/>.</summary>
     public ExecutionDataflowBlockOptions Options(int capacity, int parallelism = 1) => new()
     {
         BoundedCapacity = capacity,

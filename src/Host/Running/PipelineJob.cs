@@ -11,7 +11,8 @@ using TorchSharp;
 
 namespace DataflowContrastive.Host.Running;
 
-/// <summary>A run that cannot go on: no shards, no usable samples, or a stage that failed. Its message says why.</summary>
+/// <summary>A run that cannot go on (no shards, no usable samples, a stage that failed); its message says why.
+/// </summary>
 public sealed class PipelineRunException : Exception
 {
     public PipelineRunException()
@@ -37,13 +38,16 @@ public sealed class PipelineRunException : Exception
 public sealed partial class PipelineJob
 {
     private readonly PipelineDefinition _definition;
+    private readonly RunOptions _options;
     private readonly ILogger<PipelineJob> _logger;
 
-    public PipelineJob(PipelineDefinition definition, ILogger<PipelineJob> logger)
+    public PipelineJob(PipelineDefinition definition, RunOptions options, ILogger<PipelineJob> logger)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         _definition = definition;
+        _options = options;
         _logger = logger;
     }
 
@@ -61,7 +65,8 @@ public sealed partial class PipelineJob
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
-        await using var recorder = new RunRecorder(Path.Combine(d.OutputDirectory, "rejects.parquet"), _logger);
+        await using RunRecorder recorder =
+            await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
             d.Train.Seed, d.Images.Size);
 
@@ -69,12 +74,17 @@ public sealed partial class PipelineJob
         using var trainer = new ClipTrainer(d.Model(tokenizer.VocabularySize), d.Optimizer(), totalSteps, device,
             d.Train.Seed);
         var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
+        RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
 
-        using var loop = new TrainingLoop(d, trainer, checkpoints, SettingsJson(d), totalSteps, _logger, stopping);
-        var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true);
-        await TrainAsync(order, preparer, recorder, loop, stopping);
-        string? checkpoint = loop.SaveCheckpoint();
+        using var loop = new TrainingLoop(d, trainer, checkpoints, recorder, SettingsJson(d), totalSteps, progress,
+            _logger, stopping);
+        if (trainer.Step < totalSteps)
+        {
+            var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true);
+            await TrainAsync(order, preparer, recorder, loop, stopping);
+        }
+        string? checkpoint = await loop.SaveCheckpointAsync();
 
         ExportResult? export = null;
         if (!loop.Interrupted && d.Export.Enabled)
@@ -100,6 +110,39 @@ public sealed partial class PipelineJob
         };
         await summary.WriteAsync(Path.Combine(d.OutputDirectory, "summary.json"), CancellationToken.None);
         return summary;
+    }
+
+    // A run whose checkpoint directory holds checkpoints continues from the newest: weights, optimizer, step and the
+    // position in the sample order. One made from other data or settings is refused, unless the user says to resume
+    // anyway, in which case only the weights, optimizer and step are kept.
+    private RunProgress Resume(CheckpointStore checkpoints, ClipTrainer trainer,
+        IReadOnlyDictionary<string, string> fingerprint)
+    {
+        var fresh = new RunProgress { Fingerprint = fingerprint };
+        CheckpointInfo? checkpoint = checkpoints.LoadLatest(trainer);
+        if (checkpoint is null)
+        {
+            return fresh;
+        }
+
+        RunProgress? saved = checkpoint.ProgressJson is { } json ? RunProgress.FromJson(json) : null;
+        IReadOnlyList<string> differences = saved is null
+            ? ["the checkpoint holds no record of the run's progress"]
+            : RunFingerprint.Differences(saved.Fingerprint, fingerprint);
+        if (differences.Count == 0)
+        {
+            LogResuming(_logger, checkpoint.Path, checkpoint.Step, saved!.Epoch, saved.NextIndex);
+            return saved;
+        }
+        if (!_options.ResumeAnyway)
+        {
+            throw new PipelineRunException(
+                $"{checkpoint.Path} was made from other data or settings: {string.Join("; ", differences)}. Point " +
+                "checkpoint.directory elsewhere to start afresh, or run with --resume-anyway to keep its weights, " +
+                "optimizer and step and start the data from the beginning");
+        }
+        LogResumingAnyway(_logger, checkpoint.Path, checkpoint.Step, string.Join("; ", differences));
+        return fresh with { SamplesTrained = saved?.SamplesTrained ?? 0 };
     }
 
     private IReadOnlyList<string> DiscoverShards()
@@ -147,40 +190,46 @@ public sealed partial class PipelineJob
             async s => await preparer.PrepareAsync(s, train: true, graph.Aborted) is { } p ? [p] : [],
             graph.Options(capacity: workers * 4, parallelism: workers)));
         var batch = graph.Add(new BatchBlock<PreparedSample>(batchSize, graph.GroupingOptions(batchSize * 2)));
-        var train = graph.Add(new ActionBlock<PreparedSample[]>(loop.OnBatch, graph.Options(capacity: 2)));
+        var train = graph.Add(new ActionBlock<PreparedSample[]>(loop.OnBatchAsync, graph.Options(capacity: 2)));
         DataflowGraph.Link(prepare, batch);
         DataflowGraph.Link(batch, train);
 
         using var stopProducing = CancellationTokenSource.CreateLinkedTokenSource(stopping, loop.Finished);
         await graph.RunAsync(prepare, (head, aborted) =>
-            ProduceEpochsAsync(order, preparer, recorder, head, stopProducing.Token, aborted));
+            ProduceEpochsAsync(order, preparer, recorder, loop.Progress, head, stopProducing.Token, aborted));
     }
 
-    // Feeds epochs until the loop has its steps, the epochs are done, or the run is stopped. An epoch that yields no
-    // good sample at all means the data can never finish the run, so the run stops with that reason.
+    // Feeds epochs from where the run stands until the loop has its steps, the epochs are done, or the run is
+    // stopped. Samples before the position are read (the order depends on them) but not decoded. An epoch that yields
+    // no good sample at all means the data can never finish the run, so the run stops with that reason.
     private async Task ProduceEpochsAsync(SampleOrder order, SamplePreparer preparer, RunRecorder recorder,
-        ITargetBlock<OrderedSample> head, CancellationToken stop, CancellationToken aborted)
+        RunProgress from, ITargetBlock<OrderedSample> head, CancellationToken stop, CancellationToken aborted)
     {
         int epochs = _definition.Train.Steps is null ? _definition.Train.Epochs : int.MaxValue;
-        long index = 0;
-        for (int epoch = 0; epoch < epochs && !stop.IsCancellationRequested; epoch++)
+        long sent = 0;
+        for (int epoch = from.Epoch; epoch < epochs && !stop.IsCancellationRequested; epoch++)
         {
+            long skip = epoch == from.Epoch ? from.NextIndex : 0;
             long goodBefore = preparer.Good;
+            long sentBefore = sent;
             try
             {
-                await foreach (OrderedSample sample in order.EpochAsync(epoch, index,
-                    e => recorder.RejectAsync(new Rejection(e.Shard, e.Row, null, e.Message, null), "shard-corrupt",
-                        aborted), stop))
+                await foreach (OrderedSample sample in order.EpochAsync(epoch,
+                    e => recorder.RejectShardAsync(e, aborted), stop))
                 {
-                    index = sample.Index + 1;
+                    if (sample.Index < skip)
+                    {
+                        continue;
+                    }
                     if (!await head.SendAsync(sample, stop))
                     {
                         return;
                     }
+                    sent++;
                 }
 
                 // Wait for the decode stage to catch up, so the epoch's good samples are all counted.
-                while (preparer.Processed < index)
+                while (preparer.Processed < sent)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(10), stop);
                 }
@@ -190,11 +239,13 @@ public sealed partial class PipelineJob
                 return;
             }
 
-            if (preparer.Good == goodBefore)
+            if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(
-                    $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from {index} read so far; " +
-                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
+                    $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from " +
+                    $"{sent - sentBefore} read; " +
+                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; " +
+                    $"see {recorder.RejectsPath}");
             }
         }
     }
@@ -203,6 +254,15 @@ public sealed partial class PipelineJob
 
     private static string SettingsJson(PipelineDefinition definition) =>
         JsonSerializer.Serialize(definition, SettingsJsonOptions);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information,
+        Message = "Resuming from {Checkpoint}: step {Step}, epoch {Epoch}, sample {NextIndex} of that epoch")]
+    private static partial void LogResuming(ILogger logger, string checkpoint, int step, int epoch, long nextIndex);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning,
+        Message = "Resuming anyway from {Checkpoint} (step {Step}) with its weights, optimizer and step; the data " +
+                  "starts from the beginning, since {Differences}")]
+    private static partial void LogResumingAnyway(ILogger logger, string checkpoint, int step, string differences);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "Pipeline {Pipeline}: {Shards} shards, {TotalSteps} steps on {Device}")]

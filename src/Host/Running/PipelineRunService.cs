@@ -5,6 +5,13 @@ using Microsoft.Extensions.Logging;
 
 namespace DataflowContrastive.Host.Running;
 
+/// <summary>How <c>dfc run</c> was asked to run, beyond what the pipeline file says.</summary>
+public sealed class RunOptions
+{
+    /// <summary>Resume from a checkpoint even when it was made from other data or settings.</summary>
+    public bool ResumeAnyway { get; init; }
+}
+
 /// <summary>The process exit code that a hosted run leaves for <c>Program</c> to return.</summary>
 public sealed class RunOutcome
 {
@@ -78,10 +85,12 @@ public sealed partial class PipelineRunService(
 /// <summary>Registers the services that run one pipeline file's main job.</summary>
 public static class PipelineRunServiceCollectionExtensions
 {
-    public static IServiceCollection AddPipelineRun(this IServiceCollection services, PipelineDefinition definition)
+    public static IServiceCollection AddPipelineRun(this IServiceCollection services, PipelineDefinition definition,
+        RunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         services.AddSingleton(definition);
+        services.AddSingleton(options ?? new RunOptions());
         services.AddSingleton<RunOutcome>();
         services.AddSingleton<PipelineJob>();
         services.AddHostedService<PipelineRunService>();

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
 using DataflowContrastive.Ingest;
 using Microsoft.Extensions.Logging;
 
@@ -7,13 +9,27 @@ namespace DataflowContrastive.Host.Running;
 /// <summary>
 /// Keeps the accounting of a run: every rejected sample or shard is counted by reason, written once to the rejects
 /// file, and warned about in the log at a limited rate; notes (such as a caption cut to fit) are counted too.
-/// Safe to call from the parallel decode stage.
+/// Both are also published as metrics of the meter <see cref="MeterName"/>: the counters
+/// <c>dfc.samples.rejected</c> and <c>dfc.samples.noted</c>, tagged with <c>reason</c>. Safe to call from the
+/// parallel decode stage.
 /// </summary>
 public sealed partial class RunRecorder : IAsyncDisposable
 {
-    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(5);
+    /// <summary>Name of the meter whose counters follow the rejections and notes.</summary>
+    public const string MeterName = "DataflowContrastive";
 
-    private readonly RejectsWriter _rejects;
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(5);
+    private static readonly Meter Metrics = new(MeterName);
+    private static readonly Counter<long> RejectedCounter = Metrics.CreateCounter<long>("dfc.samples.rejected",
+        unit: "{sample}", description: "Samples or shards left out of the run, by reason.");
+    private static readonly Counter<long> NotedCounter = Metrics.CreateCounter<long>("dfc.samples.noted",
+        unit: "{sample}", description: "Samples kept with a note (such as a caption cut to fit), by reason.");
+
+    private const string PartPrefix = "part-";
+
+    private readonly string? _partDirectory;
+    private RejectsWriter? _rejects;
+    private int _nextPart;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, long> _rejected = new(StringComparer.Ordinal);
@@ -22,17 +38,79 @@ public sealed partial class RunRecorder : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _lastWarning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
+    /// <summary>A recorder that writes every rejection into one Parquet file at <paramref name="rejectsPath"/>.</summary>
     public RunRecorder(string rejectsPath, ILogger logger, TimeProvider? time = null)
+        : this(logger, time, rejectsPath, partDirectory: null)
     {
-        ArgumentNullException.ThrowIfNull(logger);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(rejectsPath))!);
         _rejects = new RejectsWriter(rejectsPath);
+    }
+
+    private RunRecorder(ILogger logger, TimeProvider? time, string rejectsPath, string? partDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
         _time = time ?? TimeProvider.System;
         RejectsPath = rejectsPath;
+        _partDirectory = partDirectory;
     }
 
+    /// <summary>The rejects file, or the folder of rejects parts.</summary>
     public string RejectsPath { get; }
+
+    /// <summary>
+    /// A recorder for a run that can be resumed: rejections go into numbered parts (<c>part-00000.parquet</c>, ...)
+    /// in <paramref name="directory"/>, and <see cref="SealPartAsync"/> completes the current part whenever the run
+    /// writes a checkpoint. Parts already there, from an earlier and perhaps killed process of the same run, are read
+    /// back first, so their rejections stay counted and are never recorded twice.
+    /// </summary>
+    public static async Task<RunRecorder> OpenPartsAsync(string directory, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var recorder = new RunRecorder(logger, null, Path.GetFullPath(directory), directory);
+        var reader = new ShardColumnReader(new IngestOptions());
+        string[] parts = Directory.GetFiles(directory, PartPrefix + "*.parquet").Order(StringComparer.Ordinal).ToArray();
+        foreach (string part in parts)
+        {
+            await foreach (ColumnBatch batch in reader.ReadAsync(part, ["shard", "row", "code"], cancellationToken))
+            {
+                for (int i = 0; i < batch.RowCount; i++)
+                {
+                    var key = ((string)batch["shard"][i]!, (long?)batch["row"][i]);
+                    string code = batch["code"][i] as string ?? "unknown";
+                    if (recorder._seen.TryAdd(key, 0))
+                    {
+                        recorder._rejected.AddOrUpdate(code, 1, (_, n) => n + 1);
+                    }
+                }
+            }
+        }
+        recorder._nextPart = parts.Length;
+        return recorder;
+    }
+
+    /// <summary>Completes the current rejects part, so that it survives a crash; the next rejection starts another.</summary>
+    public async ValueTask SealPartAsync(CancellationToken cancellationToken)
+    {
+        if (_partDirectory is null)
+        {
+            return;
+        }
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_rejects is not null)
+            {
+                await _rejects.DisposeAsync();
+                _rejects = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
 
     /// <summary>Rejections so far by reason; each shard or row is counted once however often it is read.</summary>
     public IReadOnlyDictionary<string, long> RejectedByReason => _rejected;
@@ -42,7 +120,10 @@ public sealed partial class RunRecorder : IAsyncDisposable
 
     public long TotalRejected => _rejected.Values.Sum();
 
-    /// <summary>Counts, records and (rate-limited) logs one rejection, unless that shard row was rejected before.</summary>
+    /// <summary>
+    /// Counts, records (with <paramref name="reasonCode"/> as its code) and, at a limited rate, logs one rejection,
+    /// unless that shard row was rejected before.
+    /// </summary>
     public async ValueTask RejectAsync(Rejection rejection, string reasonCode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rejection);
@@ -51,12 +132,15 @@ public sealed partial class RunRecorder : IAsyncDisposable
             return;
         }
         _rejected.AddOrUpdate(reasonCode, 1, (_, n) => n + 1);
+        RejectedCounter.Add(1, new KeyValuePair<string, object?>("reason", reasonCode));
         WarnAtLimitedRate(rejection, reasonCode);
 
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await _rejects.AppendAsync(rejection, cancellationToken);
+            _rejects ??= new RejectsWriter(Path.Combine(_partDirectory!,
+                FormattableString.Invariant($"{PartPrefix}{_nextPart++:D5}.parquet")));
+            await _rejects.AppendAsync(rejection with { Code = reasonCode }, cancellationToken);
         }
         finally
         {
@@ -70,12 +154,27 @@ public sealed partial class RunRecorder : IAsyncDisposable
         if (_seen.TryAdd(($"{code}\n{shard}", row), 0))
         {
             _notes.AddOrUpdate(code, 1, (_, n) => n + 1);
+            NotedCounter.Add(1, new KeyValuePair<string, object?>("reason", code));
         }
+    }
+
+    /// <summary>
+    /// Counts and records a shard that could not be read (or read further) under its
+    /// <see cref="ShardException.Code"/>, with its reason and the row where reading stopped.
+    /// </summary>
+    public ValueTask RejectShardAsync(ShardException failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return RejectAsync(new Rejection(failure.Shard, failure.Row, null, failure.Reason, null), failure.Code,
+            cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _rejects.DisposeAsync();
+        if (_rejects is not null)
+        {
+            await _rejects.DisposeAsync();
+        }
         _writeLock.Dispose();
     }
 
@@ -87,11 +186,12 @@ public sealed partial class RunRecorder : IAsyncDisposable
         bool due = last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval;
         if (due && _lastWarning.TryUpdate(reasonCode, now, last))
         {
-            LogRejected(_logger, rejection.Shard, rejection.Row, rejection.Reason, _rejected[reasonCode]);
+            string row = rejection.Row?.ToString(CultureInfo.InvariantCulture) ?? "(none: the whole shard)";
+            LogRejected(_logger, rejection.Shard, row, rejection.Reason, _rejected[reasonCode]);
         }
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning,
         Message = "Rejected {Shard} row {Row}: {Reason} ({Count} rejected for this reason so far)")]
-    private static partial void LogRejected(ILogger logger, string shard, long? row, string reason, long count);
+    private static partial void LogRejected(ILogger logger, string shard, string row, string reason, long count);
 }

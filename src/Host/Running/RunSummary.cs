@@ -16,7 +16,8 @@ public sealed record RecallSummary(
             TextToImageAt1:P1} @5 {TextToImageAt5:P1}");
 }
 
-/// <summary>What a run did, accounted for: written to <c>summary.json</c> in the output folder and to the log.</summary>
+/// <summary>What a run did, accounted for; written to <c>summary.json</c> in the output folder and to the log.
+/// </summary>
 public sealed record RunSummary
 {
     public required string Pipeline { get; init; }

@@ -3,7 +3,7 @@ using DataflowContrastive.Ingest;
 
 namespace DataflowContrastive.Host.Running;
 
-/// <summary>A raw sample with its place in the run: the epoch and its index in the run's sample order.</summary>
+/// <summary>A raw sample with its place in the run: the epoch, and its index in that epoch's sample order.</summary>
 public sealed record OrderedSample(int Epoch, long Index, RawSample Raw);
 
 /// <summary>
@@ -42,12 +42,12 @@ public sealed class SampleOrder
     /// The samples of one epoch. A shard that fails is reported to <paramref name="onShardFailure"/> and skipped;
     /// the rows it delivered before failing stay in the order.
     /// </summary>
-    public async IAsyncEnumerable<OrderedSample> EpochAsync(int epoch, long firstIndex,
+    public async IAsyncEnumerable<OrderedSample> EpochAsync(int epoch,
         Func<ShardException, ValueTask> onShardFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onShardFailure);
         var random = new Random(EpochSeed(epoch));
-        long index = firstIndex;
+        long index = 0;
         var buffer = new List<RawSample>(_shuffle ? _bufferSize : 1);
 
         foreach (string shard in ShardsFor(random))

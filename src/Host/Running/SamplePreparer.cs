@@ -8,13 +8,18 @@ namespace DataflowContrastive.Host.Running;
 /// <summary>A sample ready for a batch: normalised pixels (CHW, from a pool) and caption tokens.</summary>
 public sealed class PreparedSample
 {
+    public required int Epoch { get; init; }
+
+    /// <summary>The sample's index in its epoch's order.</summary>
     public required long Index { get; init; }
 
     public required string Key { get; init; }
 
     public required string Caption { get; init; }
 
-    /// <summary>3 x size x size floats, rented from <see cref="ArrayPool{T}.Shared"/>; see <see cref="Return"/>.</summary>
+    /// <summary>
+    /// 3 x size x size floats, rented from <see cref="ArrayPool{T}.Shared"/>; see <see cref="Return"/>.
+    /// </summary>
     public required float[] Pixels { get; init; }
 
     public required long[] Tokens { get; init; }
@@ -130,6 +135,11 @@ public sealed class SamplePreparer
             return null;
         }
 
+        // Kept, as the caption still says most of what it said; counted, so that a broken source shows up.
+        if (raw.CaptionHadInvalidUtf8)
+        {
+            _recorder.Note("caption-invalid-utf8", raw.Shard, raw.Row);
+        }
         var tokens = new long[_tokenizer.ContextLength];
         if (_tokenizer.Encode(raw.Caption, tokens))
         {
@@ -137,6 +147,7 @@ public sealed class SamplePreparer
         }
         return new PreparedSample
         {
+            Epoch = sample.Epoch,
             Index = sample.Index,
             Key = raw.Key,
             Caption = raw.Caption,

@@ -26,12 +26,19 @@ public sealed partial class TrainingLoop : IDisposable
     private TimeSpan _waitedSinceLog;
     private long _samplesSinceLog;
     private readonly CancellationToken _stopping;
+    private readonly RunRecorder _recorder;
+    private RunProgress _progress;
     private int _savedStep = -1;
+    private int _skippedInARow;
 
+    /// <param name="progress">Where the run stands: a fresh start, or what the checkpoint it resumes from says.</param>
     /// <param name="stopping">When it fires, the loop stops after the step in progress.</param>
     public TrainingLoop(PipelineDefinition definition, ClipTrainer trainer, CheckpointStore checkpoints,
-        string settingsJson, int totalSteps, ILogger logger, CancellationToken stopping)
+        RunRecorder recorder, string settingsJson, int totalSteps, RunProgress progress, ILogger logger,
+        CancellationToken stopping)
     {
+        _recorder = recorder;
+        _progress = progress;
         _stopping = stopping;
         _definition = definition;
         _trainer = trainer;
@@ -49,7 +56,10 @@ public sealed partial class TrainingLoop : IDisposable
 
     public int Steps => _trainer.Step;
 
-    public long SamplesTrained { get; private set; }
+    public long SamplesTrained => _progress.SamplesTrained;
+
+    /// <summary>Where the run stands after the last step taken.</summary>
+    public RunProgress Progress => _progress;
 
     /// <summary>True when the run was stopped from outside before it had all its steps.</summary>
     public bool Interrupted
@@ -61,7 +71,7 @@ public sealed partial class TrainingLoop : IDisposable
     private bool _interrupted;
 
     /// <summary>Trains on one batch; batches that arrive after the run is finished or stopped are let go.</summary>
-    public void OnBatch(PreparedSample[] batch)
+    public async Task OnBatchAsync(PreparedSample[] batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         try
@@ -80,13 +90,14 @@ public sealed partial class TrainingLoop : IDisposable
             TimeSpan waited = _sinceStep.Elapsed;
             PreparedSample.Collate(batch, _images.Length / _definition.Batch.Size, _images, _tokens);
             StepResult result = _trainer.TrainStep(_images, _tokens, batch.Length);
-            SamplesTrained += batch.Length;
             _sinceStep.Restart();
+            Advance(batch);
+            CountSkipped(result);
 
             Report(result, waited, batch.Length);
             if (result.Step % _definition.Checkpoint.Every == 0)
             {
-                SaveCheckpoint();
+                await SaveCheckpointAsync();
             }
             if (result.Step >= _totalSteps)
             {
@@ -102,14 +113,27 @@ public sealed partial class TrainingLoop : IDisposable
         }
     }
 
-    /// <summary>Writes a checkpoint of the current step, unless one was already written for it.</summary>
-    public string? SaveCheckpoint()
+    /// <summary>
+    /// Writes a checkpoint of the current step and the run's progress, unless one was already written for it. A model
+    /// with a weight that is not finite is never saved: that stops the run instead.
+    /// </summary>
+    public async Task<string?> SaveCheckpointAsync()
     {
         if (_savedStep == _trainer.Step)
         {
             return LastCheckpoint;
         }
-        LastCheckpoint = _checkpoints.Save(_trainer, _settingsJson);
+
+        // The rejections of every sample before the checkpoint's position must outlive a crash, since a resumed run
+        // does not read those samples again: their part of the rejects file is completed first.
+        await _recorder.SealPartAsync(CancellationToken.None);
+        if (!_trainer.ParametersAreFinite())
+        {
+            throw new PipelineRunException(
+                $"step {_trainer.Step}: a model weight is not finite; no checkpoint is written. The newest complete " +
+                $"one is {LastCheckpoint ?? "none"}; lower optimizer.learning_rate and resume from it");
+        }
+        LastCheckpoint = _checkpoints.Save(_trainer, _settingsJson, _progress.ToJson());
         _savedStep = _trainer.Step;
         LogCheckpoint(_logger, _trainer.Step, LastCheckpoint);
         return LastCheckpoint;
@@ -119,6 +143,36 @@ public sealed partial class TrainingLoop : IDisposable
     public string? LastCheckpoint { get; private set; }
 
     public void Dispose() => _finished.Dispose();
+
+    // The batch's last sample is the furthest point of the order that has been consumed: every sample before it was
+    // trained on or rejected, so a resumed run starts right after it.
+    private void Advance(PreparedSample[] batch)
+    {
+        PreparedSample last = batch[^1];
+        _progress = _progress with
+        {
+            Epoch = last.Epoch,
+            NextIndex = last.Index + 1,
+            SamplesTrained = _progress.SamplesTrained + batch.Length,
+            BatchKeysDigest = RunProgress.ChainDigest(_progress.BatchKeysDigest, batch.Select(s => s.Key)),
+        };
+    }
+
+    private void CountSkipped(StepResult result)
+    {
+        _skippedInARow = result.Skipped ? _skippedInARow + 1 : 0;
+        if (result.Skipped)
+        {
+            LogSkipped(_logger, result.Step, _skippedInARow, _definition.Train.MaxSkippedSteps);
+        }
+        if (_skippedInARow > _definition.Train.MaxSkippedSteps)
+        {
+            throw new PipelineRunException(
+                $"step {result.Step}: {_skippedInARow} steps in a row had a loss or gradients that were not finite " +
+                $"(train.max_skipped_steps is {_definition.Train.MaxSkippedSteps}); the newest checkpoint is " +
+                $"{LastCheckpoint ?? "none"}. Lower optimizer.learning_rate, or look for broken samples");
+        }
+    }
 
     private void Report(StepResult result, TimeSpan waited, int samples)
     {
@@ -141,6 +195,10 @@ public sealed partial class TrainingLoop : IDisposable
                   "{SamplesPerSecond:F1} samples/s, waited for data {DataWaitShare:P0}")]
     private static partial void LogStep(ILogger logger, int step, int totalSteps, double loss, double learningRate,
         double temperature, double samplesPerSecond, double dataWaitShare);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning,
+        Message = "step {Step} skipped: its loss or gradients were not finite ({InARow} in a row, at most {Limit})")]
+    private static partial void LogSkipped(ILogger logger, int step, int inARow, int limit);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Checkpoint of step {Step}: {Checkpoint}")]
     private static partial void LogCheckpoint(ILogger logger, int step, string checkpoint);

@@ -16,9 +16,8 @@ namespace DataflowContrastive.Train;
 /// <para>
 /// It is first written as <c>.tmp-step-00000100-…/</c>, every file flushed to disk, then renamed in one atomic
 /// step; only names of the form <c>step-N</c> are ever read, so a crash while writing leaves a <c>.tmp-</c> directory
-/// that is ignored and removed by the next save, never a half checkpoint. The rename itself is not flushed (.NET
-/// cannot fsync a directory), so a power cut just after <see cref="Save"/> may lose that newest checkpoint, but the
-/// previous one stays whole. One writer per directory is assumed.
+/// that is ignored and removed by the next save, never a half checkpoint. The directory is flushed after the rename,
+/// so the new name itself survives a power cut. One writer per directory is assumed.
 /// </para>
 /// </remarks>
 public sealed class CheckpointStore
@@ -29,6 +28,10 @@ public sealed class CheckpointStore
     private const string OptimizerFile = "optimizer.bin";
     private const string StateFile = "state.json";
     private const string SettingsFile = "settings.json";
+    private const string ProgressFile = "progress.json";
+
+    // Fault injection for crash tests: the process ends abruptly half-way through writing this step's checkpoint.
+    private const string CrashVariable = "DATAFLOWCONTRASTIVE_CRASH_IN_CHECKPOINT";
 
     private readonly string _directory;
     private readonly int _keep;
@@ -48,8 +51,9 @@ public sealed class CheckpointStore
     /// <summary>Writes a checkpoint of <paramref name="trainer"/> at its current step, then prunes old ones.</summary>
     /// <param name="trainer">The trainer whose model and optimiser are saved.</param>
     /// <param name="settingsJson">The pipeline's settings as JSON text, stored verbatim.</param>
+    /// <param name="progressJson">Where the run stands (data position and the like), as JSON, stored verbatim.</param>
     /// <returns>The checkpoint's directory.</returns>
-    public string Save(ClipTrainer trainer, string settingsJson)
+    public string Save(ClipTrainer trainer, string settingsJson, string? progressJson = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         RequireJson(settingsJson);
@@ -61,12 +65,20 @@ public sealed class CheckpointStore
         Directory.CreateDirectory(temporary);
 
         WriteDurably(Path.Combine(temporary, ModelFile), writer => trainer.Model.save(writer));
+        CrashIfAsked(trainer.Step);
         WriteDurably(Path.Combine(temporary, OptimizerFile), trainer.Optimizer.save_state_dict);
         WriteDurably(Path.Combine(temporary, StateFile), writer => WriteState(writer.BaseStream, trainer));
         WriteDurably(
             Path.Combine(temporary, SettingsFile), writer => writer.Write(Encoding.UTF8.GetBytes(settingsJson)));
+        if (progressJson is not null)
+        {
+            RequireJson(progressJson);
+            WriteDurably(
+                Path.Combine(temporary, ProgressFile), writer => writer.Write(Encoding.UTF8.GetBytes(progressJson)));
+        }
 
         ReplaceWith(temporary, final);
+        DirectorySync.Flush(_directory);
         Prune();
         return final;
     }
@@ -112,10 +124,12 @@ public sealed class CheckpointStore
             int skipped = state.RootElement.GetProperty("skipped_steps").GetInt32();
             double temperature = state.RootElement.GetProperty("temperature").GetDouble();
             string settings = File.ReadAllText(Path.Combine(path, SettingsFile));
+            string progressPath = Path.Combine(path, ProgressFile);
+            string? progress = File.Exists(progressPath) ? File.ReadAllText(progressPath) : null;
 
             trainer.Step = step;
             trainer.SkippedSteps = skipped;
-            return new CheckpointInfo(path, step, temperature, settings);
+            return new CheckpointInfo(path, step, temperature, settings) { ProgressJson = progress };
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or FormatException
             or ArgumentException or InvalidOperationException)
@@ -132,6 +146,14 @@ public sealed class CheckpointStore
             write(writer);
         }
         stream.Flush(flushToDisk: true);
+    }
+
+    private static void CrashIfAsked(int step)
+    {
+        if (Environment.GetEnvironmentVariable(CrashVariable) == step.ToString(CultureInfo.InvariantCulture))
+        {
+            Environment.FailFast($"{CrashVariable}={step}: ending the process in the middle of a checkpoint write");
+        }
     }
 
     private static void WriteState(Stream stream, ClipTrainer trainer)

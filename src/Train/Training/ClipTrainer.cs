@@ -164,6 +164,14 @@ public sealed class ClipTrainer : IDisposable
         return Model.EncodeText(TokensToTensor(tokens, count)).cpu().data<float>().ToArray();
     }
 
+    /// <summary>True when every weight of the model is a finite number, as a checkpoint's weights must be.</summary>
+    public bool ParametersAreFinite()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return Model.parameters().All(p => p.isfinite().all().item<bool>());
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -122,7 +122,7 @@ public class ImageDecoderTests
     /// Skia and Pillow use the same libjpeg-turbo, libpng, libwebp and GIF arithmetic for these files, and Skia is
     /// given no target colour space (so no profile is applied, as in Pillow): the pixels are required to be equal.
     /// This covers CMYK (Adobe YCCK) conversion, EXIF rotation, palette transparency composited onto white,
-    /// 16-bit to 8-bit, the first GIF frame and WebP found from its bytes.
+    /// 16-bit to 8-bit, the first GIF frame, WebP found from its bytes, and progressive grayscale and colour JPEGs.
     /// </summary>
     [Theory]
     [InlineData("pillow__pil_sample_cmyk.rgb")]
@@ -133,6 +133,8 @@ public class ImageDecoderTests
     [InlineData("libjpegturbo__monkey16.rgb")]
     [InlineData("pillow__iss634.rgb")]
     [InlineData("webp_bytes_named.rgb")]
+    [InlineData("gray_progressive.rgb")]
+    [InlineData("color_progressive.rgb")]
     public void Decoded_pixels_equal_pillows(string reference)
     {
         DecodeCase c = AugmentFixtures.Decode(reference);
@@ -144,6 +146,33 @@ public class ImageDecoderTests
         Assert.Equal(SKColorType.Rgba8888, bitmap.ColorType);
         (double mean, int max) = CompareRgb(bitmap, expected);
         Assert.True(max == 0, $"{reference}: mean {mean:F4}, max {max} levels");
+    }
+
+    /// <summary>
+    /// Where the system's TurboJPEG is present it decodes JPEGs; it must give exactly Skia's pixels, at full and
+    /// at reduced scale, so that results do not depend on which machine ran them.
+    /// </summary>
+    [Theory]
+    [InlineData("data/skimage-clip/rocket.jpg", 1)]
+    [InlineData("data/skimage-clip/rocket.jpg", 2)]
+    [InlineData("data/skimage-clip/rocket.jpg", 8)]
+    [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 1)]
+    [InlineData("fixtures/gray_progressive.jpg", 1)]
+    [InlineData("fixtures/color_progressive.jpg", 2)]
+    public void Jpeg_pixels_equal_skias_own_decode(string file, int denominator)
+    {
+        byte[] bytes = file.StartsWith("fixtures/", StringComparison.Ordinal)
+            ? AugmentFixtures.ReadBytes(file["fixtures/".Length..])
+            : File.ReadAllBytes(TestPaths.Shared(file.Split('/')));
+        using SKCodec codec = SKCodec.Create(new MemoryStream(bytes));
+        SKSizeI size = denominator == 1 ? codec.Info.Size : codec.GetScaledDimensions(1f / denominator);
+        using SKBitmap skia = new(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        Assert.Equal(SKCodecResult.Success, codec.GetPixels(skia.Info, skia.GetPixels()));
+
+        using SKBitmap ours = ImageDecoder.Decode(bytes, Defaults, size);
+
+        Assert.Equal((size.Width, size.Height), (ours.Width, ours.Height));
+        Assert.True(skia.GetPixelSpan().SequenceEqual(ours.GetPixelSpan()), $"{file} at 1/{denominator} differs");
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public class ImageTransformTests
     [Theory]
     [InlineData("train_rocket.f32")]
     [InlineData("train_rocket_flip.f32")]
+    [InlineData("train_rocket_small.f32")]
     [InlineData("train_coffee.f32")]
     [InlineData("train_coffee_flip.f32")]
     public void Resized_crop_equals_torchvision_within_one_level(string reference)
@@ -60,6 +61,28 @@ public class ImageTransformTests
         Difference d = Difference.Of(reduced, AugmentFixtures.ReadFloats(c.F32));
         Assert.True(d.Max <= OneLevel * 12 && d.Mean <= OneLevel * 0.5, $"{reference}: {d}");
         Assert.NotEqual(exact, reduced);
+    }
+
+    /// <summary>
+    /// A small crop of a JPEG decodes only the region around it. The same crop of the same pixels stored as PNG
+    /// (decoded whole) must give the same floats: the region decode is exact, not an approximation.
+    /// </summary>
+    [Theory]
+    [InlineData("data/skimage-clip/rocket.jpg", 100, 200, 150, 180)]
+    [InlineData("bugs/images/pillow__pil_sample_cmyk.jpg", 10, 60, 14, 16)]
+    [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 150, 0, 50, 40)]
+    public void Region_decode_of_a_small_crop_equals_the_whole_decode(string file, int top, int left, int h, int w)
+    {
+        byte[] jpeg = File.ReadAllBytes(TestPaths.Shared(file.Split('/')));
+        byte[] png = AsPng(jpeg);
+        ImageTransform transform = Transform(24, reducedDecode: false);
+        float[] fromJpeg = new float[transform.OutputLength];
+        float[] fromPng = new float[transform.OutputLength];
+
+        transform.ApplyResizedCrop(jpeg, new CropBox(top, left, h, w), flip: false, fromJpeg);
+        transform.ApplyResizedCrop(png, new CropBox(top, left, h, w), flip: false, fromPng);
+
+        Assert.Equal(fromPng, fromJpeg);
     }
 
     [Fact]
@@ -135,6 +158,35 @@ public class ImageTransformTests
     }
 
     [Fact]
+    public void One_by_two_picture_is_upscaled_by_both_transforms()
+    {
+        byte[] bytes = AugmentFixtures.Bug("pillow__orientation_rectangle.jpg");
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 16, Recipe = "simclr" }, new DecodeOptions());
+        float[] output = new float[transform.OutputLength];
+
+        transform.ApplyEval(bytes, output);
+        transform.ApplyTrain(bytes, new SampleSeed(1, 0, 0, 0), output);
+
+        Assert.All(output, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Png_with_damaged_pixel_data_is_rejected_not_crashed_on()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.Shared("data", "skimage-clip", "coffee.png"));
+        for (int i = bytes.Length / 3; i < bytes.Length / 3 + 64; i++)
+        {
+            bytes[i] ^= 0x5A;
+        }
+        ImageTransform transform = new(new AugmentOptions { ImageSize = 16 }, new DecodeOptions());
+
+        ImageRejectedException e = Assert.Throws<ImageRejectedException>(
+            () => transform.ApplyEval(bytes, new float[transform.OutputLength]));
+
+        Assert.Contains(e.Reason, new[] { ImageRejectedException.Corrupt, ImageRejectedException.Truncated });
+    }
+
+    [Fact]
     public void Destination_of_the_wrong_length_is_a_caller_error()
     {
         ImageTransform transform = new(new AugmentOptions { ImageSize = 8 }, new DecodeOptions());
@@ -183,6 +235,13 @@ public class ImageTransformTests
         float[] std = AugmentFixtures.Manifest.Std;
         double actualRed = (actual[..16].Average() * std[0] + mean[0]) * 255;
         Assert.InRange(actualRed, expectedRed - 2, expectedRed + 2);
+    }
+
+    private static byte[] AsPng(byte[] encoded)
+    {
+        using SkiaSharp.SKBitmap whole = ImageDecoder.Decode(encoded, new DecodeOptions());
+        using SkiaSharp.SKData png = whole.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 
     private static float[] Run(ImageTransform transform, TransformCase c)

@@ -38,7 +38,7 @@ public class RandomResizedCropTests
         double logMin = Math.Log(3.0 / 4);
         ScriptedRandom rng = new([.. Enumerable.Repeat(new[] { 1.0, logMin }, 10).SelectMany(x => x)], []);
 
-        CropBox box = RandomResizedCrop.GetParams(10, 100, 0.08, 1.0, 3.0 / 4, 4.0 / 3, rng);
+        CropBox box = RandomResizedCrop.GetParams(10, 100, (0.08, 1.0), (3.0 / 4, 4.0 / 3), rng);
 
         Assert.Equal(new CropBox(43, 0, 13, 10), box);
     }

@@ -83,7 +83,8 @@ public sealed class EndToEndRunTests : IDisposable
         var rows = new List<EmbeddingRow>();
         foreach (string shard in shards)
         {
-            DeserializationResult<EmbeddingRow> shardRows = await ParquetSerializer.DeserializeAsync<EmbeddingRow>(shard);
+            DeserializationResult<EmbeddingRow> shardRows =
+                await ParquetSerializer.DeserializeAsync<EmbeddingRow>(shard);
             Assert.InRange(shardRows.Data.Count, 1, 20);
             Assert.Equal("4", shardRows.CustomMetadata["dataflowcontrastive.step"]);
             rows.AddRange(shardRows.Data);

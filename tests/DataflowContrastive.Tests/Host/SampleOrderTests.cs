@@ -37,7 +37,7 @@ public class SampleOrderTests
         var order = new SampleOrder(["a", "bad", "c"], Rows, seed: 1, bufferSize: 1, shuffle: false);
 
         var keys = new List<string>();
-        await foreach (OrderedSample s in order.EpochAsync(0, 0, e => { failures.Add(e); return default; }, default))
+        await foreach (OrderedSample s in order.EpochAsync(0, e => { failures.Add(e); return default; }, default))
         {
             keys.Add(s.Raw.Key);
         }
@@ -47,25 +47,26 @@ public class SampleOrderTests
     }
 
     [Fact]
-    public async Task Samples_are_numbered_from_the_first_index_without_gaps()
+    public async Task Samples_are_numbered_within_their_epoch_without_gaps()
     {
         var order = new SampleOrder(Shards, Rows, seed: 3, bufferSize: 4, shuffle: true);
         var indices = new List<long>();
-        await foreach (OrderedSample s in order.EpochAsync(2, 100, _ => default, default))
+        await foreach (OrderedSample s in order.EpochAsync(2, _ => default, default))
         {
             indices.Add(s.Index);
             Assert.Equal(2, s.Epoch);
         }
 
-        Assert.Equal(Enumerable.Range(100, 12).Select(i => (long)i), indices);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (long)i), indices);
     }
 
-    private static IEnumerable<string> AllKeys() => Shards.SelectMany(s => Enumerable.Range(0, 4).Select(r => $"{s}:{r}"));
+    private static IEnumerable<string> AllKeys() =>
+        Shards.SelectMany(s => Enumerable.Range(0, 4).Select(r => $"{s}:{r}"));
 
     private static async Task<List<string>> Keys(SampleOrder order, int epoch)
     {
         var keys = new List<string>();
-        await foreach (OrderedSample s in order.EpochAsync(epoch, 0, _ => default, default))
+        await foreach (OrderedSample s in order.EpochAsync(epoch, _ => default, default))
         {
             keys.Add(s.Raw.Key);
         }

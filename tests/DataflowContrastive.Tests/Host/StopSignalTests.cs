@@ -66,7 +66,8 @@ public sealed class StopSignalTests : IDisposable
 
     private static int Kill(int pid, string signal)
     {
-        using Process kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        string target = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using Process kill = Process.Start("kill", ["-" + signal, target]);
         kill.WaitForExit();
         return kill.ExitCode;
     }

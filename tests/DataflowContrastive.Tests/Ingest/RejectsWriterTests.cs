@@ -64,14 +64,15 @@ public sealed class RejectsWriterTests : IDisposable
     {
         await using ParquetReader reader = await ParquetReader.CreateAsync(path);
         Assert.Equal(expectedRowGroups, reader.RowGroupCount);
-        Assert.Equal(["shard", "row", "key", "reason", "bytes"], reader.Schema.GetDataFields().Select(f => f.Name));
+        Assert.Equal(["shard", "row", "key", "reason", "bytes", "code"],
+            reader.Schema.GetDataFields().Select(f => f.Name));
         var rows = new List<Rejection>();
         for (int g = 0; g < reader.RowGroupCount; g++)
         {
             ParquetRowGroupReader group = reader.OpenRowGroupReader(g);
             int n = (int)group.RowCount;
             DataField[] fields = reader.Schema.GetDataFields();
-            string?[] shards = new string?[n], keys = new string?[n], reasons = new string?[n];
+            string?[] shards = new string?[n], keys = new string?[n], reasons = new string?[n], codes = new string?[n];
             long?[] rowNumbers = new long?[n];
             byte[]?[] bytes = new byte[]?[n];
             await group.ReadAsync(fields[0], shards.AsMemory());
@@ -79,8 +80,9 @@ public sealed class RejectsWriterTests : IDisposable
             await group.ReadAsync(fields[2], keys.AsMemory());
             await group.ReadAsync(fields[3], reasons.AsMemory());
             await group.ReadAsync(fields[4], bytes.AsMemory());
+            await group.ReadAsync(fields[5], codes.AsMemory());
             rows.AddRange(Enumerable.Range(0, n).Select(i =>
-                new Rejection(shards[i]!, rowNumbers[i], keys[i], reasons[i]!, bytes[i])));
+                new Rejection(shards[i]!, rowNumbers[i], keys[i], reasons[i]!, bytes[i]) { Code = codes[i] }));
         }
         return rows;
     }

@@ -1,0 +1,10 @@
+using SkiaSharp;
+
+namespace DataflowContrastive.Augment;
+
+/// <summary>What a transform needs from a decode, decided once the header is known.</summary>
+/// <param name="AtLeast">Smallest upright size acceptable for a reduced-scale JPEG decode; null for full size.</param>
+/// <param name="Region">
+/// The upright full-size pixels that will be read; null for all. A JPEG may then be decoded only around them.
+/// </param>
+internal readonly record struct DecodePlan(SKSizeI? AtLeast, SKRectI? Region);

@@ -1,0 +1,174 @@
+using System.Globalization;
+using DataflowContrastive.Augment;
+using DataflowContrastive.Host.Inspecting;
+using DataflowContrastive.Host.Running;
+using DataflowContrastive.Ingest;
+using DataflowContrastive.Train;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace DataflowContrastive.Host.Commands;
+
+/// <summary>
+/// <c>dfc inspect PATH...</c>: reads and decodes every row of the shards as a run would, without training, and prints
+/// the accounting. Exits 0 when the shards were read, whatever was rejected; 1 when no shard is found; 2 on a usage
+/// error; <see cref="StoppedExitCode"/> when stopped.
+/// </summary>
+public static class InspectCommand
+{
+    private const string Usage = """
+        usage: dfc inspect PATH... [options]
+
+        PATH is a Parquet file, a folder (searched recursively) or a glob (*, **, ?), as source.shards takes them.
+        Every row is read and decoded as a run would, without training; the accounting is printed.
+
+        options:
+          --json                  print the report as JSON instead of text
+          --rejects FILE          where the rejects Parquet file is written (default ./rejects.parquet)
+          --size N                side of the evaluation image, as images.size (default 224)
+          --context-length N      tokens per caption, as model.context_length (default 32)
+          --workers N             rows decoded in parallel (default: the number of cores)
+        """;
+
+    /// <summary>Exit code after Ctrl+C or a cancelled token: 128 + SIGINT, as shells report it.</summary>
+    public const int StoppedExitCode = 130;
+
+    /// <summary>
+    /// Runs the command with <paramref name="args"/> (after the verb), printing to the console. Ctrl+C stops the
+    /// reading; the rejects file then holds what was found so far.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The process stays alive so that the rejects file is completed before it exits.
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await RunAsync(args, Console.Out, Console.Error, stop.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Runs the command, printing the report to <paramref name="output"/> and problems to
+    /// <paramref name="error"/>; logs go to the standard error stream.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            await output.WriteLineAsync(Usage);
+            return 0;
+        }
+
+        InspectArguments parsed;
+        try
+        {
+            parsed = InspectArguments.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"dfc inspect: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+
+        IReadOnlyList<string> shards = ShardDiscovery.Find(parsed.Paths, Directory.GetCurrentDirectory());
+        if (shards.Count == 0)
+        {
+            await error.WriteLineAsync($"dfc inspect: no Parquet shards found at {string.Join(", ", parsed.Paths)}");
+            return 1;
+        }
+
+        InspectionReport report;
+        try
+        {
+            report = await InspectAsync(parsed, shards, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync(
+                $"dfc inspect: stopped before the end; {Path.GetFullPath(parsed.Rejects)} holds the rejections so far");
+            return StoppedExitCode;
+        }
+        await output.WriteAsync(parsed.Json ? report.ToJson() + Environment.NewLine : report.ToText());
+        return 0;
+    }
+
+    private static async Task<InspectionReport> InspectAsync(InspectArguments parsed, IReadOnlyList<string> shards,
+        CancellationToken cancellationToken)
+    {
+        // Logs go to standard error, so that standard output holds the report alone (JSON a machine can parse).
+        using ILoggerFactory logs = LoggerFactory.Create(builder => builder
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        ILogger logger = logs.CreateLogger("dfc.inspect");
+
+        var transform = new ImageTransform(new AugmentOptions { ImageSize = parsed.Size, Recipe = "eval" },
+            new DecodeOptions());
+        var tokenizer = new CaptionTokenizer(parsed.ContextLength);
+        await using var recorder = new RunRecorder(Path.GetFullPath(parsed.Rejects), logger);
+        var preparer = new SamplePreparer(transform, tokenizer, recorder, seed: 0, parsed.Size);
+        var inspector = new DataInspector(new ShardReader(new IngestOptions()), preparer, recorder, parsed.Workers);
+        return await inspector.InspectAsync(shards, cancellationToken);
+    }
+
+    private sealed record InspectArguments(IReadOnlyList<string> Paths, bool Json, string Rejects, int Size,
+        int ContextLength, int Workers)
+    {
+        public static InspectArguments Parse(string[] args)
+        {
+            var paths = new List<string>();
+            var parsed = new InspectArguments([], false, "rejects.parquet", 224, 32, Environment.ProcessorCount);
+            for (int i = 0; i < args.Length; i++)
+            {
+                parsed = args[i] switch
+                {
+                    "--json" => parsed with { Json = true },
+                    "--rejects" => parsed with { Rejects = Value(args, ref i) },
+                    "--size" => parsed with { Size = Number(args, ref i, min: 1) },
+                    "--context-length" => parsed with { ContextLength = Number(args, ref i, min: 2) },
+                    "--workers" => parsed with { Workers = Number(args, ref i, min: 1) },
+                    string flag when flag.StartsWith('-') => throw new ArgumentException($"unknown option '{flag}'"),
+                    string path => Add(paths, path, parsed),
+                };
+            }
+            return paths.Count > 0 ? parsed with { Paths = paths } : throw new ArgumentException("no PATH given");
+        }
+
+        private static InspectArguments Add(List<string> paths, string path, InspectArguments parsed)
+        {
+            paths.Add(path);
+            return parsed;
+        }
+
+        private static string Value(string[] args, ref int i)
+        {
+            string flag = args[i];
+            return ++i < args.Length ? args[i] : throw new ArgumentException($"{flag} needs a value");
+        }
+
+        private static int Number(string[] args, ref int i, int min)
+        {
+            string flag = args[i];
+            string text = Value(args, ref i);
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+                ? n
+                : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace DataflowContrastive.Tests.Host;
+
+/// <summary>
+/// A run whose process is killed at random moments, once in the middle of a checkpoint write, and restarted each
+/// time, ends exactly where an uninterrupted run ends: the same weights and optimizer state, bit for bit, after the
+/// same sequence of batches. Both runs are real child processes on the CPU with one seed; libtorch's CPU kernels give
+/// identical results for identical inputs and thread counts, so no tolerance is needed.
+/// </summary>
+public sealed class ExactResumeTests : IDisposable
+{
+    private const int Steps = 36;
+    private const string CrashVariable = "DATAFLOWCONTRASTIVE_CRASH_IN_CHECKPOINT";
+
+    private readonly string _work = Directory.CreateTempSubdirectory("dfc-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public async Task A_run_killed_at_random_moments_and_resumed_ends_bit_for_bit_as_an_uninterrupted_run()
+    {
+        string reference = WritePipeline("reference");
+        string interrupted = WritePipeline("interrupted");
+
+        Assert.Equal(0, await RunAsync(reference, killAfter: null, crashInCheckpointAt: null));
+
+        // First a crash half-way through writing the checkpoint of step 8, then kills at random moments.
+        Assert.NotEqual(0, await RunAsync(interrupted, killAfter: null, crashInCheckpointAt: 8));
+        Assert.True(Directory.Exists(Checkpoint("interrupted", 4)));
+        var random = new Random(20261203);
+        int exitCode;
+        int kills = 0;
+        do
+        {
+            TimeSpan? killAfter = kills < 4 ? TimeSpan.FromMilliseconds(random.Next(2500, 6000)) : null;
+            exitCode = await RunAsync(interrupted, killAfter, crashInCheckpointAt: null);
+            kills++;
+        }
+        while (exitCode != 0);
+
+        Assert.True(kills > 1, "at least one run was killed and resumed");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Checkpoint("reference", Steps), "model.bin")),
+            File.ReadAllBytes(Path.Combine(Checkpoint("interrupted", Steps), "model.bin")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Checkpoint("reference", Steps), "optimizer.bin")),
+            File.ReadAllBytes(Path.Combine(Checkpoint("interrupted", Steps), "optimizer.bin")));
+        Assert.Equal(Progress("reference"), Progress("interrupted"));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_from_other_settings_is_refused_with_what_changed()
+    {
+        string pipeline = WritePipeline("changed", steps: 4);
+        Assert.Equal(0, await RunAsync(pipeline, killAfter: null, crashInCheckpointAt: null));
+        await File.WriteAllTextAsync(pipeline, (await File.ReadAllTextAsync(pipeline)).Replace(
+            "seed: 5", "seed: 6", StringComparison.Ordinal).Replace("steps: 4", "steps: 6", StringComparison.Ordinal));
+
+        (int exitCode, string output) = await RunCapturingAsync(pipeline);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Train.Seed was 5, is now 6", output, StringComparison.Ordinal);
+        Assert.Contains("--resume-anyway", output, StringComparison.Ordinal);
+    }
+
+    private string Checkpoint(string run, int step) =>
+        Path.Combine(_work, run, "checkpoints", FormattableString.Invariant($"step-{step:D8}"));
+
+    private (string Digest, long Trained, int Epoch, long Next) Progress(string run)
+    {
+        using JsonDocument progress = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(Checkpoint(run, Steps), "progress.json")));
+        JsonElement p = progress.RootElement;
+        return (p.GetProperty("batch_keys_digest").GetString()!, p.GetProperty("samples_trained").GetInt64(),
+            p.GetProperty("epoch").GetInt32(), p.GetProperty("next_index").GetInt64());
+    }
+
+    private string WritePipeline(string name, int steps = Steps)
+    {
+        string path = Path.Combine(_work, name + ".yaml");
+        File.WriteAllText(path, $"""
+            source: {"{"} shards: {TestPaths.Repo("samples", "coco-cc")}, shuffle_buffer: 8 {"}"}
+            output: {name}
+            images: {"{"} size: 16, workers: 2, recipe: clip {"}"}
+            batch: {"{"} size: 4 {"}"}
+            model: {"{"} embed_dim: 8, image_widths: [4, 8], text_width: 16, text_layers: 1, text_heads: 2,
+                     context_length: 12 {"}"}
+            train: {"{"} steps: {steps}, seed: 5, device: cpu, log_every: 1 {"}"}
+            checkpoint: {"{"} every: 4, keep: 2 {"}"}
+            export: {"{"} enabled: false {"}"}
+            """);
+        return path;
+    }
+
+    private static async Task<int> RunAsync(string pipeline, TimeSpan? killAfter, int? crashInCheckpointAt)
+    {
+        using Process dfc = Start(pipeline, crashInCheckpointAt, redirect: false);
+        Task exited = dfc.WaitForExitAsync();
+        if (killAfter is { } delay && await Task.WhenAny(exited, Task.Delay(delay)) != exited)
+        {
+            dfc.Kill();
+        }
+        await exited.WaitAsync(TimeSpan.FromMinutes(3));
+        return dfc.ExitCode;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunCapturingAsync(string pipeline)
+    {
+        using Process dfc = Start(pipeline, crashInCheckpointAt: null, redirect: true);
+        string output = await dfc.StandardOutput.ReadToEndAsync();
+        await dfc.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (dfc.ExitCode, output);
+    }
+
+    private static Process Start(string pipeline, int? crashInCheckpointAt, bool redirect)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = !redirect,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dfc.dll"));
+        start.ArgumentList.Add("run");
+        start.ArgumentList.Add(pipeline);
+        start.Environment[CrashVariable] =
+            crashInCheckpointAt?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Process dfc = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        if (!redirect)
+        {
+            // Drain the output so the child never blocks on a full pipe.
+            dfc.OutputDataReceived += (_, _) => { };
+            dfc.ErrorDataReceived += (_, _) => { };
+            dfc.BeginOutputReadLine();
+            dfc.BeginErrorReadLine();
+        }
+        return dfc;
+    }
+}
