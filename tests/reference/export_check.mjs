@@ -33,7 +33,8 @@ function readNpyFloat16(file) {
   };
   const values = [];
   for (let i = 0; i < rows; i++) {
-    values.push(Array.from({ length: width }, (_, j) => half(bytes.readUInt16LE(10 + headerLength + 2 * (i * width + j)))));
+    const start = 10 + headerLength + 2 * i * width;
+    values.push(Array.from({ length: width }, (_, j) => half(bytes.readUInt16LE(start + 2 * j))));
   }
   return values;
 }
@@ -68,7 +69,8 @@ for (const shard of manifest.shards) {
   const kv = (await connection.runAndReadAll(`
     SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(${full})`)).getRowObjects();
   const meta = Object.fromEntries(kv.map(r => [r.key, r.value]));
-  check(meta['dataflowcontrastive.step'] === String(manifest.model.step), `${file}: step ${meta['dataflowcontrastive.step']}`);
+  const step = meta['dataflowcontrastive.step'];
+  check(step === String(manifest.model.step), `${file}: step ${step}`);
   check(meta['dataflowcontrastive.checkpoint_fingerprint'] === manifest.model.fingerprint, `${file}: fingerprint`);
 }
 if (reference && manifest.layout === 'clip-retrieval') {
@@ -93,6 +95,7 @@ if (reference && manifest.layout === 'clip-retrieval') {
   console.log(`row alignment against ${reference}: max |float16 - float32| = ${worst.toExponential(2)}`);
 }
 check(keys.size === manifest.rows, `${keys.size} distinct keys over ${manifest.rows} rows`);
-console.log(`${manifest.shards.length} shards, ${manifest.rows} rows, ${keys.size} distinct keys, layout ${manifest.layout}`);
+console.log(`${manifest.shards.length} shards, ${manifest.rows} rows, ${keys.size} distinct keys, ` +
+  `layout ${manifest.layout}`);
 console.log(failures.length === 0 ? 'OK: DuckDB reads the export as expected' : failures.join('\n'));
 process.exit(failures.length === 0 ? 0 : 1);

@@ -49,7 +49,8 @@ def check(directory, expected_rows):
         failures.append("the manifest does not say the export is complete")
     if total != expected_rows or manifest["rows"] != expected_rows:
         failures.append(f"{total} rows listed, {expected_rows} expected")
-    print(f"{len(manifest['shards'])} shards, {total} rows, layout {manifest['layout']}, step {manifest['model']['step']}")
+    print(f"{len(manifest['shards'])} shards, {total} rows, layout {manifest['layout']}, "
+          f"step {manifest['model']['step']}")
     print("OK: numpy reads the export as expected" if not failures else "\n".join(failures))
     return 0 if not failures else 1
 
