@@ -27,6 +27,21 @@ public static class ExportCommand
           --device NAME            auto (default), cpu or cuda
         """;
 
+    // Each option with a value, and the pipeline key it sets.
+    private static readonly Dictionary<string, string> KeysByOption = new(StringComparer.Ordinal)
+    {
+        ["--checkpoint"] = "export.checkpoint",
+        ["--out"] = "output",
+        ["--layout"] = "export.layout",
+        ["--embeddings"] = "export.embeddings",
+        ["--rows-per-shard"] = "export.rows_per_shard",
+        ["--batch-size"] = "batch.size",
+        ["--workers"] = "images.workers",
+        ["--device"] = "train.device",
+        ["--shard-per-input"] = "export.shard_per_input",
+        ["--safetensors"] = "export.save_safetensors",
+    };
+
     /// <summary>Runs <c>dfc export</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -50,7 +65,12 @@ public static class ExportCommand
         }
         catch (PipelineFileException e)
         {
-            await Console.Error.WriteLineAsync(e.Message);
+            // The options stand for keys: a problem is told in terms of the option that was (or was not) given.
+            foreach (PipelineFileError error in e.Errors)
+            {
+                string option = KeysByOption.FirstOrDefault(o => o.Value == error.Key).Key ?? error.Key;
+                await Console.Error.WriteLineAsync($"dfc export: {option}: {error.Reason}");
+            }
             return 2;
         }
         return await RunCommand.HostAsync(definition, cancellationToken);
@@ -70,24 +90,14 @@ public static class ExportCommand
         {
             switch (args[i])
             {
-                case "--shard-per-input": keys.Add(("export.shard_per_input", "true")); continue;
-                case "--safetensors": keys.Add(("export.save_safetensors", "true")); continue;
+                case "--shard-per-input" or "--safetensors": keys.Add((KeysByOption[args[i]], "true")); continue;
                 case string flag when !flag.StartsWith("--", StringComparison.Ordinal): shards.Add(flag); continue;
             }
             string option = args[i];
+            string key = KeysByOption.TryGetValue(option, out string? known)
+                ? known
+                : throw new ArgumentException($"unknown option '{option}'.");
             string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value.");
-            string key = option switch
-            {
-                "--checkpoint" => "export.checkpoint",
-                "--out" => "output",
-                "--layout" => "export.layout",
-                "--embeddings" => "export.embeddings",
-                "--rows-per-shard" => "export.rows_per_shard",
-                "--batch-size" => "batch.size",
-                "--workers" => "images.workers",
-                "--device" => "train.device",
-                string other => throw new ArgumentException($"unknown option '{other}'."),
-            };
             output = key == "output" ? value : output;
             keys.Add((key, value));
         }

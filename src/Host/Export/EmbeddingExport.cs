@@ -44,6 +44,9 @@ public sealed record ExportResult(long Rows, IReadOnlyList<string> Shards, Recal
 /// </remarks>
 public sealed class EmbeddingExport
 {
+    /// <summary>The weights' file name in the export directory, with <c>export.save_safetensors</c>.</summary>
+    public const string SafetensorsFile = "model.safetensors";
+
     private readonly PipelineDefinition _definition;
     private readonly ClipTrainer _trainer;
     private readonly SamplePreparer _preparer;
@@ -81,6 +84,10 @@ public sealed class EmbeddingExport
         ExportSettings export = _definition.Export;
         ExportedModel model = _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Model), null);
         Directory.CreateDirectory(export.Directory);
+        if (export.SaveSafetensors)
+        {
+            Safetensors.Save(_trainer.Model, Path.Combine(export.Directory, SafetensorsFile));
+        }
         var manifest = new ExportManifest(export.Directory, export.Layout, export.Embeddings,
             _definition.Model.EmbedDim, model);
         IEmbeddingLayout layout = export.Layout == ExportLayout.Parquet

@@ -24,6 +24,7 @@ public interface IEmbeddingLayout
 /// <summary>Writes files whole or not at all: under a temporary name, flushed to disk, then renamed.</summary>
 public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; creates its folder.</summary>
     public static async Task WriteAsync(string path, Func<Stream, Task> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
@@ -53,6 +54,7 @@ public sealed class ParquetEmbeddingLayout(string directory, ExportEmbeddings em
     /// <summary>Key-value metadata key of the model's fingerprint.</summary>
     public const string FingerprintKey = "dataflowcontrastive.checkpoint_fingerprint";
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> WriteShardAsync(int number, IReadOnlyList<ExportedSample> rows,
         CancellationToken cancellationToken)
     {
@@ -99,6 +101,7 @@ public sealed class ParquetEmbeddingLayout(string directory, ExportEmbeddings em
 /// </summary>
 public sealed class ClipRetrievalLayout(string directory, ExportEmbeddings embeddings) : IEmbeddingLayout
 {
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<string>> WriteShardAsync(int number, IReadOnlyList<ExportedSample> rows,
         CancellationToken cancellationToken)
     {

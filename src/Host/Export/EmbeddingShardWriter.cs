@@ -17,6 +17,7 @@ public sealed class EmbeddingShardWriter
     private readonly List<string> _written = [];
     private readonly Stopwatch _writing = new();
 
+    /// <summary>Creates a writer whose shards <paramref name="layout"/> writes and the manifest lists.</summary>
     public EmbeddingShardWriter(IEmbeddingLayout layout, ExportManifest manifest, int rowsPerShard, bool shardPerInput)
     {
         ArgumentNullException.ThrowIfNull(layout);

@@ -19,6 +19,7 @@ public sealed partial class ExportJob
     private readonly PipelineDefinition _definition;
     private readonly ILogger _logger;
 
+    /// <summary>Creates the job of <paramref name="definition"/>, which must be of kind export.</summary>
     public ExportJob(PipelineDefinition definition, ILogger<ExportJob> logger)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -48,11 +49,6 @@ public sealed partial class ExportJob
         LoadWeights(trainer, checkpoint);
         var model = new ExportedModel(checkpoint.Step, Safetensors.Fingerprint(trainer.Model), checkpoint.Folder);
         LogStarting(_logger, checkpoint.Folder, checkpoint.Step, shards.Count, device);
-        if (d.Export.SaveSafetensors)
-        {
-            Directory.CreateDirectory(d.Export.Directory);
-            Safetensors.Save(trainer.Model, Path.Combine(d.Export.Directory, "model.safetensors"));
-        }
 
         var reader = new ShardReader(d.Ingest());
         var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, 1, shuffle: false);

@@ -48,6 +48,7 @@ public sealed class ExportManifest
     private readonly string _directory;
     private readonly List<ManifestShard> _shards = [];
 
+    /// <summary>Starts the manifest of an export into <paramref name="directory"/>; nothing is written yet.</summary>
     public ExportManifest(string directory, ExportLayout layout, ExportEmbeddings embeddings, int dimension,
         ExportedModel model)
     {
@@ -63,19 +64,25 @@ public sealed class ExportManifest
     /// <summary>Names this manifest's format and its version.</summary>
     public string Format { get; } = "dataflowcontrastive-embeddings/1";
 
+    /// <summary>How the shards are laid out.</summary>
     public ExportLayout Layout { get; }
 
+    /// <summary>Which embeddings the shards hold.</summary>
     public ExportEmbeddings Embeddings { get; }
 
     /// <summary>Width of every embedding.</summary>
     public int Dimension { get; }
 
+    /// <summary>The model that embedded the rows.</summary>
     public ExportedModel Model { get; }
 
+    /// <summary>True once the export has ended; until then more shards may follow.</summary>
     public bool Complete { get; private set; }
 
+    /// <summary>Rows in the finished shards.</summary>
     public long Rows => _shards.Sum(s => s.Rows);
 
+    /// <summary>The finished shards, in order.</summary>
     public IReadOnlyList<ManifestShard> Shards => _shards;
 
     /// <summary>The manifest's full path.</summary>

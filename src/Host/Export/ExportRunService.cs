@@ -67,6 +67,7 @@ public sealed partial class ExportRunService(
 /// <summary>Registers the services that run one export pipeline.</summary>
 public static class ExportRunServiceCollectionExtensions
 {
+    /// <summary>Adds the export job of <paramref name="definition"/> as the host's one hosted service.</summary>
     public static IServiceCollection AddExportRun(this IServiceCollection services, PipelineDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

@@ -148,7 +148,7 @@ public static class PipelineKeys
         new("export.recall_samples", "10000", "Exported samples that the recall@k summary is computed over.",
             (v, d, _) => d.Export.RecallSamples = Int32(v, 2, 1_000_000)),
         new("export.checkpoint", "(required for export)",
-            "A checkpoint's `step-N` folder, or a checkpoint directory (its newest); sets the model.",
+            "A `step-N` checkpoint folder, or a directory of them (the newest).",
             (v, d, b) => d.Export.Checkpoint = FullPath(v, b)),
         new("export.layout", "parquet", "`parquet` or `clip-retrieval` (`.npy` float16 + metadata Parquet).",
             (v, d, _) => d.Export.Layout = OneOf(v, "parquet", "clip-retrieval") == "parquet"

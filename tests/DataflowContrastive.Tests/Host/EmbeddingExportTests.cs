@@ -150,10 +150,34 @@ public sealed class EmbeddingExportTests : IDisposable
         Assert.All(rows, r => Assert.Equal(EmbedDim, r.TextEmbedding.Length));
     }
 
+    [Fact]
+    public async Task An_export_of_a_mixed_folder_writes_one_row_per_good_row_and_rejects_the_rest()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "mixed"));
+        string output = Path.Combine(_work, "mixed-out");
+
+        int exitCode = await ExportFrom(folder.Path, output, "--layout", "clip-retrieval", "--rows-per-shard", "7");
+
+        Assert.Equal(0, exitCode);
+        string embeddings = Path.Combine(output, "embeddings");
+        await AssertManifestListsTheFiles(embeddings, expectedShards: (int)((folder.Good + 6) / 7), folder.Good);
+        long npyRows = Directory.GetFiles(Path.Combine(embeddings, "img_emb"), "*.npy")
+            .Sum(f => NpyArray.Read(f).Shape[0]);
+        Assert.Equal(folder.Good, npyRows);
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "summary.json")));
+        var rowReasons = summary.RootElement.GetProperty("rejected_by_reason").EnumerateObject()
+            .Where(p => !p.Name.StartsWith("shard-", StringComparison.Ordinal))
+            .ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.Equal(folder.Rejected.Where(p => !p.Key.StartsWith("shard-", StringComparison.Ordinal)), rowReasons);
+    }
+
     private Task<int> Export(string output, params string[] options) =>
+        ExportFrom(TestPaths.Repo("samples", "coco-cc"), output, options);
+
+    private Task<int> ExportFrom(string shards, string output, params string[] options) =>
         CommandLine.DispatchAsync(
             ["export", "--checkpoint", _checkpoints, "--out", output, "--workers", "2", "--device", "cpu", .. options,
-                TestPaths.Repo("samples", "coco-cc")],
+                shards],
             CancellationToken.None);
 
     // A checkpoint at step 1 of a tiny model, with the settings of the pipeline it came from, as a run writes it.

@@ -24,6 +24,15 @@ public sealed class ExportPipelineFileTests
     }
 
     [Fact]
+    public void The_committed_export_pipeline_is_accepted()
+    {
+        PipelineDefinition d = PipelineFileReader.Read(TestPaths.Repo("pipelines", "export-coco.yaml"));
+
+        Assert.Equal(PipelineKind.Export, d.Kind);
+        Assert.Equal(TestPaths.Repo("runs", "clip-coco", "checkpoints"), d.Export.Checkpoint);
+    }
+
+    [Fact]
     public void An_export_file_without_a_checkpoint_or_with_its_own_model_is_refused()
     {
         var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(
