@@ -106,6 +106,8 @@ public sealed partial class PipelineJob
             ExportedRows = export?.Rows ?? 0,
             EmbeddingShards = export?.Shards ?? [],
             Recall = export?.Recall,
+            ExportImagesPerSecond = export is null ? null : Math.Round(export.ImagesPerSecond, 1),
+            ExportManifest = export?.Manifest,
             Seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
         await summary.WriteAsync(Path.Combine(d.OutputDirectory, "summary.json"), CancellationToken.None);
