@@ -16,7 +16,7 @@ public static class ExportCommand
         transform; nothing is trained. The model comes from the checkpoint's settings.json.
 
           --checkpoint DIR         a checkpoint's step-N folder, or a checkpoint directory (its newest is taken)
-          --out DIR                output folder: embeddings/ (with manifest.json), rejects.parquet, summary.json
+          --out DIR                output folder: embeddings/ (with manifest.json), rejects/, summary.json
           --layout NAME            parquet (default) or clip-retrieval (img_emb/*.npy, text_emb/*.npy, metadata/)
           --embeddings WHICH       image, text or both (default)
           --rows-per-shard N       rows per embedding shard (default 10000)

@@ -88,20 +88,22 @@ public sealed class EmbeddingExport
         {
             Safetensors.Save(_trainer.Model, Path.Combine(export.Directory, SafetensorsFile));
         }
-        var manifest = new ExportManifest(export.Directory, export.Layout, export.Embeddings,
-            _definition.Model.EmbedDim, model);
+        ExportManifest manifest = await ExportManifest.OpenAsync(export.Directory, export.Layout, export.Embeddings,
+            _definition.Model.EmbedDim, model, RunFingerprint.ShardsDigest(order.Shards), cancellationToken);
+        long resumeAfter = manifest.ResumeAfterIndex;
         IEmbeddingLayout layout = export.Layout == ExportLayout.Parquet
             ? new ParquetEmbeddingLayout(export.Directory, export.Embeddings, model)
             : new ClipRetrievalLayout(export.Directory, export.Embeddings);
-        var writer = new EmbeddingShardWriter(layout, manifest, export.RowsPerShard, export.ShardPerInput);
+        var writer = new EmbeddingShardWriter(layout, manifest, export.RowsPerShard, export.ShardPerInput,
+            _recorder.SealPartAsync);
         var recall = new RecallSet(export.RecallSamples, _definition.Model.EmbedDim);
         var embedding = new Stopwatch();
 
-        await RunGraphAsync(order, writer, recall, embedding, cancellationToken);
+        await RunGraphAsync(order, resumeAfter, writer, recall, embedding, cancellationToken);
         await writer.FlushAsync(cancellationToken);
         await manifest.CompleteAsync(cancellationToken);
 
-        return new ExportResult(writer.RowsWritten, writer.Shards, Images && Texts ? recall.Summarise() : null)
+        return new ExportResult(manifest.Rows, writer.Shards, Images && Texts ? recall.Summarise() : null)
         {
             Manifest = manifest.Path,
             Elapsed = clock.Elapsed,
@@ -110,8 +112,10 @@ public sealed class EmbeddingExport
         };
     }
 
-    private async Task RunGraphAsync(SampleOrder order, EmbeddingShardWriter writer, RecallSet recall,
-        Stopwatch embedding, CancellationToken cancellationToken)
+    // Samples up to resumeAfter are in shards an earlier, stopped export finished: they are read (the order depends
+    // on them) but neither decoded nor written again.
+    private async Task RunGraphAsync(SampleOrder order, long resumeAfter, EmbeddingShardWriter writer,
+        RecallSet recall, Stopwatch embedding, CancellationToken cancellationToken)
     {
         // Where each sample came from, in order; the decode stage drops rejected samples, and the embed stage skips
         // their entries.
@@ -137,6 +141,10 @@ public sealed class EmbeddingExport
             await foreach (OrderedSample sample in order.EpochAsync(0,
                 e => _recorder.RejectShardAsync(e, aborted), stop.Token))
             {
+                if (sample.Index <= resumeAfter)
+                {
+                    continue;
+                }
                 origins.Enqueue(sample);
                 if (!await head.SendAsync(sample, stop.Token))
                 {

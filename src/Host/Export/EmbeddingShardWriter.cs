@@ -17,9 +17,17 @@ public sealed class EmbeddingShardWriter
     private readonly List<string> _written = [];
     private readonly Stopwatch _writing = new();
 
+    private readonly Func<CancellationToken, ValueTask>? _beforeListing;
+
     /// <summary>Creates a writer whose shards <paramref name="layout"/> writes and the manifest lists.</summary>
-    public EmbeddingShardWriter(IEmbeddingLayout layout, ExportManifest manifest, int rowsPerShard, bool shardPerInput)
+    /// <param name="beforeListing">
+    /// Runs after a shard's files are written and before the manifest lists it: the rejections of the rows it
+    /// covers are made durable there, since a resumed export never reads those rows again.
+    /// </param>
+    public EmbeddingShardWriter(IEmbeddingLayout layout, ExportManifest manifest, int rowsPerShard, bool shardPerInput,
+        Func<CancellationToken, ValueTask>? beforeListing = null)
     {
+        _beforeListing = beforeListing;
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerShard, 1);
@@ -65,6 +73,10 @@ public sealed class EmbeddingShardWriter
         _writing.Start();
         int number = _manifest.Shards.Count;
         IReadOnlyList<string> files = await _layout.WriteShardAsync(number, _pending, cancellationToken);
+        if (_beforeListing is not null)
+        {
+            await _beforeListing(cancellationToken);
+        }
         await _manifest.AddAsync(number, _pending, files, cancellationToken);
         _writing.Stop();
 

@@ -39,7 +39,8 @@ public sealed partial class ExportJob
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
-        await using var recorder = new RunRecorder(Path.Combine(d.OutputDirectory, "rejects.parquet"), _logger);
+        await using RunRecorder recorder =
+            await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
             d.Train.Seed, d.Images.Size);
 

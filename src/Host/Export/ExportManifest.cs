@@ -49,8 +49,9 @@ public sealed class ExportManifest
     private readonly List<ManifestShard> _shards = [];
 
     /// <summary>Starts the manifest of an export into <paramref name="directory"/>; nothing is written yet.</summary>
+    /// <param name="inputs">A digest of the input shards, so that a resumed export can tell they are the same.</param>
     public ExportManifest(string directory, ExportLayout layout, ExportEmbeddings embeddings, int dimension,
-        ExportedModel model)
+        ExportedModel model, string inputs = "")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(model);
@@ -59,7 +60,49 @@ public sealed class ExportManifest
         Embeddings = embeddings;
         Dimension = dimension;
         Model = model;
+        Inputs = inputs;
     }
+
+    /// <summary>A digest of the input shards' names, sizes and footers.</summary>
+    public string Inputs { get; }
+
+    /// <summary>
+    /// The manifest to go on with: the one already in <paramref name="directory"/> when an export of the same model,
+    /// layout and inputs stopped there before it completed (its finished shards are kept, and the export resumes
+    /// after the last of them), else a new one.
+    /// </summary>
+    public static async Task<ExportManifest> OpenAsync(string directory, ExportLayout layout,
+        ExportEmbeddings embeddings, int dimension, ExportedModel model, string inputs,
+        CancellationToken cancellationToken)
+    {
+        var manifest = new ExportManifest(directory, layout, embeddings, dimension, model, inputs);
+        string path = manifest.Path;
+        if (!File.Exists(path))
+        {
+            return manifest;
+        }
+        using JsonDocument saved = JsonDocument.Parse(await File.ReadAllBytesAsync(path, cancellationToken));
+        JsonElement root = saved.RootElement;
+        string Text(string name) => root.TryGetProperty(name, out JsonElement e) ? e.ToString() : "";
+        bool same = Text("format") == manifest.Format
+            && Text("layout") == JsonSerializer.Serialize(layout, JsonOptions).Trim('"')
+            && Text("embeddings") == JsonSerializer.Serialize(embeddings, JsonOptions).Trim('"')
+            && Text("dimension") == dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            && Text("inputs") == inputs
+            && root.TryGetProperty("model", out JsonElement savedModel)
+            && savedModel.TryGetProperty("fingerprint", out JsonElement fingerprint)
+            && fingerprint.GetString() == model.Fingerprint
+            && !(root.TryGetProperty("complete", out JsonElement complete) && complete.GetBoolean());
+        if (same && root.TryGetProperty("shards", out JsonElement shards))
+        {
+            manifest._shards.AddRange(shards.Deserialize<List<ManifestShard>>(JsonOptions) ?? []);
+        }
+        return manifest;
+    }
+
+    /// <summary>The export-order index after which the export goes on: the last finished shard's last sample.</summary>
+    [JsonIgnore]
+    public long ResumeAfterIndex => _shards.Count == 0 ? -1 : _shards[^1].LastIndex;
 
     /// <summary>Names this manifest's format and its version.</summary>
     public string Format { get; } = "dataflowcontrastive-embeddings/1";

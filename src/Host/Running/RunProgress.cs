@@ -96,10 +96,13 @@ public static class RunFingerprint
             .ToArray();
     }
 
-    // Each shard by name, size and a hash of its tail, which holds the Parquet footer: cheap, and it changes with the
-    // content. A dataset moved to another folder keeps its fingerprint.
-    private static string ShardsDigest(IReadOnlyList<string> shards)
+    /// <summary>
+    /// Each shard by name, size and a hash of its tail, which holds the Parquet footer: cheap, and it changes with the
+    /// content. A dataset moved to another folder keeps its digest.
+    /// </summary>
+    public static string ShardsDigest(IReadOnlyList<string> shards)
     {
+        ArgumentNullException.ThrowIfNull(shards);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var tail = new byte[TailBytes];
         foreach (string shard in shards)

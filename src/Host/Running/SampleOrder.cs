@@ -38,6 +38,9 @@ public sealed class SampleOrder
         _shuffle = shuffle;
     }
 
+    /// <summary>The shard list, in its canonical order.</summary>
+    public IReadOnlyList<string> Shards => _shards;
+
     /// <summary>
     /// The samples of one epoch. A shard that fails is reported to <paramref name="onShardFailure"/> and skipped;
     /// the rows it delivered before failing stay in the order.
