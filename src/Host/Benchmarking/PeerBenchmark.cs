@@ -43,6 +43,7 @@ public static class PeerBenchmark
         {
             string[] arguments = [script, "--size", Text(size), "--workers", Text(workers), "--passes", Text(passes),
                 .. files];
+            CpuShareClock cpu = CpuShareClock.ForChildren();
             ToolRun? run = await ToolProcess.RunAsync(Python, arguments, repositoryRoot!, cancellationToken);
             string? problem = ProblemOf(run);
             if (problem is not null)
@@ -51,7 +52,7 @@ public static class PeerBenchmark
             }
             try
             {
-                results.Add(PeerResult.Parse(run!.Output));
+                results.Add(PeerResult.Parse(run!.Output) with { CpuShare = cpu.Share() });
             }
             catch (FormatException e)
             {

@@ -13,6 +13,15 @@ public sealed record PeerResult(int Size, int Workers, int Images, double Second
     public double ImagesPerSecond => Images / Seconds;
 
     /// <summary>
+    /// CPU seconds per wall second of the script's processes over their whole life (start-up, imports and the
+    /// warm-up pass included); null when unknown.
+    /// </summary>
+    public double? CpuShare { get; init; }
+
+    /// <summary>Images per second of CPU time: the wall rate over the average number of busy cores.</summary>
+    public double? ImagesPerCpuSecond => CpuShare > 0 ? ImagesPerSecond / CpuShare : null;
+
+    /// <summary>
     /// Parses the JSON object that the script prints as its last line of output (earlier lines may be warnings).
     /// Throws <see cref="FormatException"/> naming what is missing when there is no such object.
     /// </summary>

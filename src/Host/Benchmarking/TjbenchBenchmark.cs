@@ -44,6 +44,7 @@ public static class TjbenchBenchmark
         }
 
         var decodes = new List<TjbenchDecode>();
+        CpuShareClock cpu = CpuShareClock.ForChildren();
         foreach (string file in files)
         {
             string[] arguments = [file, "-benchtime", Text(benchSeconds), "-warmup", Text(warmupSeconds), "-quiet",
@@ -62,7 +63,7 @@ public static class TjbenchBenchmark
                 return new TjbenchOutcome(null, $"{file}: {e.Message}; {run.LastErrorLine}");
             }
         }
-        return new TjbenchOutcome(new TjbenchFigure(files, decodes), null);
+        return new TjbenchOutcome(new TjbenchFigure(files, decodes, cpu.Share()), null);
     }
 
     private static string Text(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);

@@ -105,9 +105,10 @@ public static class BenchCommand
         foreach (int size in parsed.Sizes)
         {
             await progress.WriteLineAsync($"dfc bench: ours at {size} ({files.Count} files, {parsed.Workers} workers)");
+            CpuShareClock cpu = CpuShareClock.ForSelf();
             AugmentBenchmarkResult result = AugmentBenchmark.Run(files, Options(parsed, size), new DecodeOptions(),
                 parsed.Workers, parsed.Passes, cancellationToken);
-            ours.Add(OursFigure.From(result, cores));
+            ours.Add(OursFigure.From(result, cores, cpu.Share()));
         }
 
         await progress.WriteLineAsync($"dfc bench: torchvision at {string.Join(", ", parsed.Sizes)}");
