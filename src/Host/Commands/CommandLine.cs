@@ -12,6 +12,7 @@ public static class CommandLine
           export --help            embed shards with a trained checkpoint, no training
           pack --help              turn local images and captions into Parquet shards
           inspect PATH...          read and decode shards as a run would and print the accounting (--help)
+          bench augment            measure decode + augmentation against PyTorch and tjbench (--help)
         """;
 
     /// <summary>Runs the command named by the first argument and returns the process exit code.</summary>
@@ -35,6 +36,8 @@ public static class CommandLine
                 return await ExportCommand.RunAsync(rest, cancellationToken);
             case "pack":
                 return await PackCommand.RunAsync(rest, cancellationToken);
+            case "bench":
+                return await BenchCommand.RunAsync(rest, cancellationToken);
             default:
                 await Console.Error.WriteLineAsync($"dfc: unknown command '{args[0]}'.\n\n{Usage}");
                 return 2;
