@@ -17,6 +17,16 @@ internal static class ColumnValues
         CancellationToken cancellationToken)
     {
         Type type = field.ClrType;
+        if (field.MaxDefinitionLevel > 1 && (type == typeof(ReadOnlyMemory<byte>) || type == typeof(byte[])))
+        {
+            return await ReadNestedAsync<ReadOnlyMemory<byte>>(group, field, rowCount, v => v.ToArray(),
+                cancellationToken);
+        }
+        if (field.MaxDefinitionLevel > 1 && (type == typeof(ReadOnlyMemory<char>) || type == typeof(string)))
+        {
+            return await ReadNestedAsync<ReadOnlyMemory<char>>(group, field, rowCount, v => v.ToString(),
+                cancellationToken);
+        }
         if (type == typeof(ReadOnlyMemory<char>) || type == typeof(string))
         {
             string?[] text = new string?[rowCount];
@@ -53,6 +63,27 @@ internal static class ColumnValues
             _ => throw new NotSupportedException(
                 $"column {ShardColumnReader.DottedPath(field)} has type {type.Name}, which this reader does not read"),
         };
+    }
+
+    // A field inside an optional struct (the Hugging Face image's `bytes`) has two levels of null: the struct, and the
+    // field within it. The library's nullable read misplaces values when the field is null inside a present struct,
+    // so the values and definition levels are read raw and put back in their rows here: a row holds a value only at
+    // the field's full definition level.
+    private static async Task<object?[]> ReadNestedAsync<T>(ParquetRowGroupReader group, DataField field,
+        int rowCount, Func<T, object> materialise, CancellationToken cancellationToken)
+        where T : struct
+    {
+        T[] packed = new T[rowCount];
+        int[] levels = new int[rowCount];
+        await group.ReadRawAsync<T>(field, packed.AsMemory(), levels.AsMemory(), null, cancellationToken);
+
+        object?[] values = new object?[rowCount];
+        int next = 0;
+        for (int row = 0; row < rowCount; row++)
+        {
+            values[row] = levels[row] == field.MaxDefinitionLevel ? materialise(packed[next++]) : null;
+        }
+        return values;
     }
 
     /// <summary>
