@@ -84,6 +84,12 @@ public sealed partial class PipelineJob
             var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true);
             await TrainAsync(order, preparer, recorder, loop, stopping);
         }
+        if (trainer.Step == 0 && !loop.Interrupted)
+        {
+            throw new PipelineRunException(
+                $"{d.SourceFile}: no complete batch of {d.Batch.Size} was formed: {preparer.Good} good samples, " +
+                $"{recorder.TotalRejected} rejected (see {recorder.RejectsPath}); lower batch.size or add data");
+        }
         string? checkpoint = await loop.SaveCheckpointAsync();
 
         ExportResult? export = null;
@@ -241,6 +247,12 @@ public sealed partial class PipelineJob
                 return;
             }
 
+            if (sent == sentBefore && skip == 0)
+            {
+                throw new PipelineRunException(
+                    $"{_definition.SourceFile}: epoch {epoch} read no row from any shard; rejections by reason: " +
+                    $"{string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
+            }
             if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(
