@@ -56,7 +56,7 @@ public static class ExportCommand
         try
         {
             definition = PipelineFileReader.Parse(ToPipelineYaml(args),
-                Path.Combine(Directory.GetCurrentDirectory(), "export"));
+                Path.Combine(Directory.GetCurrentDirectory(), "export"), checkShardsExist: true);
         }
         catch (ArgumentException e)
         {

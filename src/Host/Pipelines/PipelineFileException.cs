@@ -8,8 +8,13 @@ namespace DataflowContrastive.Host.Pipelines;
 /// <param name="Reason">What is wrong, and what would be right.</param>
 public sealed record PipelineFileError(string File, int Line, int Column, string Key, string Reason)
 {
-    public override string ToString() =>
-        Line > 0 ? $"{File}:{Line}:{Column}: '{Key}': {Reason}" : $"{File}: '{Key}': {Reason}";
+    public override string ToString() => (Line > 0, Key.Length > 0) switch
+    {
+        (true, true) => $"{File}:{Line}:{Column}: '{Key}': {Reason}",
+        (true, false) => $"{File}:{Line}:{Column}: {Reason}",
+        (false, true) => $"{File}: '{Key}': {Reason}",
+        (false, false) => $"{File}: {Reason}",
+    };
 }
 
 /// <summary>A pipeline file that cannot be run, with every problem found in it; thrown before any work starts.

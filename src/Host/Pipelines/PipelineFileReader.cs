@@ -1,3 +1,4 @@
+using DataflowContrastive.Ingest;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -31,11 +32,12 @@ public static class PipelineFileReader
         {
             throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);
         }
-        return Parse(File.ReadAllText(fullPath), fullPath);
+        return Parse(File.ReadAllText(fullPath), fullPath, checkShardsExist: true);
     }
 
     /// <summary>Parses pipeline-file text; <paramref name="sourceFile"/> names it in errors, anchors paths.</summary>
-    public static PipelineDefinition Parse(string yaml, string sourceFile)
+    /// <param name="checkShardsExist">Also refuse shard paths and globs that match no Parquet file.</param>
+    public static PipelineDefinition Parse(string yaml, string sourceFile, bool checkShardsExist = false)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentException.ThrowIfNullOrWhiteSpace(sourceFile);
@@ -56,6 +58,10 @@ public static class PipelineFileReader
         }
         ApplyDerivedDefaults(definition);
         CheckTogether(definition, root, seen, errors);
+        if (checkShardsExist && errors.Count == 0)
+        {
+            CheckShardsExist(definition, root, errors);
+        }
 
         return errors.Count == 0 ? definition : throw new PipelineFileException(errors);
     }
@@ -73,12 +79,12 @@ public static class PipelineFileReader
                 $"not valid YAML: {e.InnerException?.Message ?? e.Message}"));
             return null;
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException)
         {
-            // YamlDotNet's scanner can fail this way on some malformed text without saying where.
+            // YamlDotNet's scanner can fail this way on some malformed text without saying where or why.
             Mark where = LastGoodMark(yaml);
             errors.Add(new PipelineFileError(file, (int)where.Line, (int)where.Column, "",
-                $"not valid YAML after this point: {e.Message}"));
+                "not valid YAML after this point (an unclosed bracket or quote, or a bad indent?)"));
             return null;
         }
 
@@ -173,6 +179,17 @@ public static class PipelineFileReader
     }
 
     // Rules that tie two keys together, reported at the second key's line.
+    private static void CheckShardsExist(PipelineDefinition definition, YamlMappingNode? root,
+        List<PipelineFileError> errors)
+    {
+        string baseDirectory = Path.GetDirectoryName(definition.SourceFile) ?? Directory.GetCurrentDirectory();
+        if (ShardDiscovery.Find(definition.Source.Shards, baseDirectory).Count == 0)
+        {
+            errors.Add(At(definition, Find(root, "source.shards"), "source.shards",
+                $"no Parquet file found at {string.Join(", ", definition.Source.Shards)}"));
+        }
+    }
+
     private static void CheckTogether(PipelineDefinition definition, YamlMappingNode? root, HashSet<string> seen,
         List<PipelineFileError> errors)
     {

@@ -91,7 +91,7 @@ public static class RunFingerprint
             .Where(key => saved.GetValueOrDefault(key) != current.GetValueOrDefault(key))
             .Select(key => key == "shards"
                 ? "the shards (their names, sizes or contents) differ"
-                : $"{key} was {saved.GetValueOrDefault(key) ?? "unset"}, " +
+                : $"{SnakeCase(key)} was {saved.GetValueOrDefault(key) ?? "unset"}, " +
                   $"is now {current.GetValueOrDefault(key) ?? "unset"}")
             .ToArray();
     }
@@ -116,6 +116,10 @@ public static class RunFingerprint
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    // Images.ScaleMin -> images.scale_min: the settings' names as a pipeline file spells its keys.
+    private static string SnakeCase(string path) => string.Join('.', path.Split('.').Select(part =>
+        JsonNamingPolicy.SnakeCaseLower.ConvertName(part)));
 
     private static void Flatten(JsonNode? node, string path, IDictionary<string, string> into)
     {

@@ -59,7 +59,7 @@ public sealed class ExactResumeTests : IDisposable
         (int exitCode, string output) = await RunCapturingAsync(pipeline);
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("Train.Seed was 5, is now 6", output, StringComparison.Ordinal);
+        Assert.Contains("train.seed was 5, is now 6", output, StringComparison.Ordinal);
         Assert.Contains("--resume-anyway", output, StringComparison.Ordinal);
     }
 

@@ -113,6 +113,27 @@ public class PipelineFileReaderTests
     }
 
     [Fact]
+    public void Shards_that_match_no_Parquet_file_are_refused_before_any_work_with_their_line()
+    {
+        string folder = Directory.CreateTempSubdirectory("dfc-pipeline-").FullName;
+        try
+        {
+            string path = Path.Combine(folder, "p.yaml");
+            System.IO.File.WriteAllText(path, "batch: { size: 4 }\nsource:\n  shards: data/*.parquet\n");
+
+            var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Read(path));
+
+            PipelineFileError error = Assert.Single(e.Errors);
+            Assert.Equal((3, "source.shards"), (error.Line, error.Key));
+            Assert.Contains("no Parquet file found", error.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_missing_file_is_refused_naming_it()
     {
         var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Read("/no/such/pipeline.yaml"));
