@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DataflowContrastive.Ingest;
-using SkiaSharp;
+using DataflowContrastive.Augment;
 
 namespace DataflowContrastive.Host.Commands;
 
@@ -20,7 +20,8 @@ public static class PackCommand
                                               written beside the shards
           --table FILE                        CSV or TSV (.tsv) with columns image, caption[, label]; image paths
                                               relative to the table
-          --class-folders DIR                 one subfolder per class; the folder name is the label
+          --class-folders DIR                 one subfolder per class; the folder name is the label, and the
+                                              caption is made from it with --caption-template
 
         options:
           --licenses 4,5                COCO licence ids to keep (default: all)
@@ -28,7 +29,12 @@ public static class PackCommand
           --rows-per-shard N            rows per shard (default 1000)
           --row-group-size N            rows per row group (default 100)
           --prefix NAME                 shard names NAME-00000.parquet, ... (default shard)
+          --caption-template TEXT       caption of a class-folder image; {label} is replaced by the folder name
+                                        (default "a photo of a {label}.", as CLIP's zero-shot prompts)
           --out DIR                     output folder
+
+        An image whose header cannot be read is left out and named on standard error; the rest is packed. Width
+        and height are the upright size, after EXIF orientation.
         """;
 
     /// <summary>Runs <c>dfc pack</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
@@ -67,10 +73,15 @@ public static class PackCommand
     private static async Task<int> PackAsync(PackArguments parsed, CancellationToken ct)
     {
         var packedFiles = new HashSet<string>(StringComparer.Ordinal);
-        IEnumerable<PackItem> items = parsed.Sources(packedFiles);
+        var skipped = new List<string>();
+        IEnumerable<PackItem> items = Readable(parsed.Sources(packedFiles), skipped);
         var writer = new ShardWriter(parsed.Out, parsed.WriterOptions, Measure);
 
         IReadOnlyList<string> shards = await writer.WriteAsync(items, ct);
+        foreach (string line in skipped)
+        {
+            await Console.Error.WriteLineAsync(line);
+        }
 
         if (parsed.Coco.Count > 0)
         {
@@ -78,18 +89,41 @@ public static class PackCommand
             await File.WriteAllTextAsync(attribution, Attribution(parsed, packedFiles), ct);
             Console.WriteLine($"wrote {attribution}");
         }
-        Console.WriteLine($"wrote {shards.Count} shard(s) to {Path.GetFullPath(parsed.Out)}");
+        Console.WriteLine($"wrote {shards.Count} shard(s) to {Path.GetFullPath(parsed.Out)}" +
+            (skipped.Count > 0 ? $"; left out {skipped.Count} image(s) whose header could not be read" : ""));
         return shards.Count > 0 ? 0 : 1;
     }
 
-    // Reads the header only: width and height as stored, before any EXIF orientation.
+    // Leaves out, and notes, the images whose header the decoder cannot read: packing goes on with the rest.
+    private static IEnumerable<PackItem> Readable(IEnumerable<PackItem> items, List<string> skipped)
+    {
+        foreach (PackItem item in items)
+        {
+            string? problem = null;
+            try
+            {
+                _ = ImageDecoder.Probe(item.Image);
+            }
+            catch (ImageRejectedException e)
+            {
+                problem = e.Message;
+            }
+            if (problem is null)
+            {
+                yield return item;
+            }
+            else
+            {
+                skipped.Add($"dfc pack: left out '{item.Key}' ({item.Path}): {problem}");
+            }
+        }
+    }
+
+    // Reads the header only: the upright width and height, after EXIF orientation, as a decoded image has them.
     private static (int Width, int Height) Measure(byte[] image)
     {
-        using var data = SKData.CreateCopy(image);
-        using SKCodec? codec = SKCodec.Create(data);
-        return codec is null
-            ? throw new InvalidDataException("An image could not be read: its format is not recognised.")
-            : (codec.Info.Width, codec.Info.Height);
+        ImageHeader header = ImageDecoder.Probe(image);
+        return (header.Width, header.Height);
     }
 
     private static string Attribution(PackArguments parsed, HashSet<string> packedFiles)
@@ -131,6 +165,8 @@ public static class PackCommand
 
         public int CaptionsPerImage { get; private set; } = 1;
 
+        public string CaptionTemplate { get; private set; } = "a photo of a {label}.";
+
         public string Out { get; private set; } = "";
 
         public ShardWriterOptions WriterOptions { get; private set; } = new();
@@ -160,6 +196,7 @@ public static class PackCommand
                     case "--rows-per-shard": rowsPerShard = Number(args[i], value); break;
                     case "--row-group-size": rowGroupSize = Number(args[i], value); break;
                     case "--prefix": prefix = value; break;
+                    case "--caption-template": parsed.CaptionTemplate = value; break;
                     case "--out": parsed.Out = value; break;
                     default: throw new ArgumentException($"unknown option '{args[i]}'.");
                 }
@@ -197,7 +234,10 @@ public static class PackCommand
             IEnumerable<PackItem> all = Coco
                 .SelectMany(c => PackSources.FromCocoCaptions(c.Json, c.Images, Licenses, CaptionsPerImage))
                 .Concat(Tables.SelectMany(PackSources.FromTable))
-                .Concat(ClassFolders.SelectMany(PackSources.FromClassFolders));
+                .Concat(ClassFolders.SelectMany(PackSources.FromClassFolders).Select(item => item with
+                {
+                    Caption = item.Caption ?? CaptionTemplate.Replace("{label}", item.Label, StringComparison.Ordinal),
+                }));
             foreach (PackItem item in all)
             {
                 if (item.Path is not null)

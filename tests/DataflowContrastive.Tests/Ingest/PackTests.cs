@@ -96,6 +96,51 @@ public sealed class PackTests : IDisposable
     }
 
     [Fact]
+    public async Task Unreadable_images_are_left_out_and_the_rest_is_packed_with_upright_sizes()
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        File.Copy(TestPaths.Shared("bugs", "images", "pillow__orientation_rectangle.jpg"),
+            Path.Combine(images, "rotated.jpg"));
+        await File.WriteAllTextAsync(Path.Combine(images, "junk.png"), "this is not an image");
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.tsv"),
+            "image\tcaption\njunk.png\tnothing\nrotated.jpg\tstands upright\n");
+        string output = Path.Combine(_folder, "out");
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.tsv"), "--out", output], default);
+
+        // INDEX.md: the rectangle is stored 2x1 with EXIF orientation 8, so upright it is 1 wide and 2 high.
+        Assert.Equal(0, exit);
+        List<ColumnBatch> batches = await ReadColumnsAsync(Path.Combine(output, "shard-00000.parquet"),
+            "caption", "width", "height");
+        ColumnBatch batch = Assert.Single(batches);
+        Assert.Equal(["stands upright"], batch["caption"]);
+        Assert.Equal((1, 2), ((int)batch["width"][0]!, (int)batch["height"][0]!));
+    }
+
+    [Fact]
+    public async Task Class_folder_images_get_a_caption_made_from_their_label()
+    {
+        string root = Path.Combine(_folder, "classes");
+        foreach (string label in new[] { "cat", "horse" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, label));
+            File.Copy(TestPaths.Shared("data", "skimage-clip", label == "cat" ? "chelsea.png" : "horse.png"),
+                Path.Combine(root, label, "1.png"));
+        }
+        string output = Path.Combine(_folder, "out");
+
+        int exit = await PackCommand.RunAsync(["--class-folders", root, "--out", output,
+            "--caption-template", "a photo of a {label}, a kind of animal"], default);
+
+        Assert.Equal(0, exit);
+        ColumnBatch batch = Assert.Single(await ReadColumnsAsync(Path.Combine(output, "shard-00000.parquet"),
+            "caption", "label"));
+        Assert.Equal(["a photo of a cat, a kind of animal", "a photo of a horse, a kind of animal"], batch["caption"]);
+        Assert.Equal(["cat", "horse"], batch["label"]);
+    }
+
+    [Fact]
     public async Task Pack_without_a_source_is_a_usage_error()
     {
         Assert.Equal(2, await PackCommand.RunAsync(["--out", _folder], default));
