@@ -35,7 +35,7 @@ public sealed partial class ExportJob
         PipelineDefinition d = _definition;
         ExportCheckpoint checkpoint = ExportCheckpoint.Resolve(d.Export.Checkpoint);
         checkpoint.ApplyTo(d);
-        IReadOnlyList<string> shards = DiscoverShards();
+        IReadOnlyList<string> shards = _definition.DiscoverShards();
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
@@ -92,16 +92,6 @@ public sealed partial class ExportJob
                 $"Checkpoint {checkpoint.Folder}: model.bin does not fit the model its settings.json describes " +
                 $"({e.Message})", e);
         }
-    }
-
-    private IReadOnlyList<string> DiscoverShards()
-    {
-        string baseDirectory = Path.GetDirectoryName(_definition.SourceFile) ?? Directory.GetCurrentDirectory();
-        IReadOnlyList<string> shards = ShardDiscovery.Find(_definition.Source.Shards, baseDirectory);
-        return shards.Count > 0
-            ? shards
-            : throw new PipelineRunException(
-                $"{_definition.SourceFile}: no Parquet shards found at {string.Join(", ", _definition.Source.Shards)}");
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information,

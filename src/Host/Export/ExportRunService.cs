@@ -14,40 +14,17 @@ public sealed partial class ExportRunService(
     ExportJob job,
     RunOutcome outcome,
     IHostApplicationLifetime lifetime,
-    ILogger<ExportRunService> logger) : BackgroundService
+    ILogger<ExportRunService> logger) : JobService(outcome, lifetime, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override int StoppedExitCode => 130;
+
+    protected override Task<RunSummary> RunJobAsync(CancellationToken stopping) => job.RunAsync(stopping);
+
+    protected override void LogEnded(RunSummary summary)
     {
-        await Task.Yield();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
-        try
-        {
-            RunSummary summary = await job.RunAsync(stop.Token);
-            outcome.Summary = summary;
-            outcome.ExitCode = 0;
-            string recall = summary.Recall?.ToString() ?? "not measured";
-            LogSummary(logger, summary.ExportedRows, summary.ExportImagesPerSecond ?? 0, summary.TotalRejected,
-                recall, summary.ExportManifest ?? "none");
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            outcome.ExitCode = 130;
-            LogStopped(logger);
-        }
-        catch (Exception e) when (e is PipelineRunException or PipelineFileException)
-        {
-            LogFailed(logger, e.Message, null);
-        }
-#pragma warning disable CA1031 // The service is the last place a fault can be reported before the process exits.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogFailed(logger, $"{e.GetType().Name}: {e.Message}", e);
-        }
-        finally
-        {
-            lifetime.StopApplication();
-        }
+        string recall = summary.Recall?.ToString() ?? "not measured";
+        LogSummary(logger, summary.ExportedRows, summary.ExportImagesPerSecond ?? 0, summary.TotalRejected,
+            recall, summary.ExportManifest ?? "none");
     }
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Information,
@@ -55,13 +32,6 @@ public sealed partial class ExportRunService(
                   "recall {Recall}; manifest {Manifest}")]
     private static partial void LogSummary(ILogger logger, long exported, double imagesPerSecond, long rejected,
         string recall, string manifest);
-
-    [LoggerMessage(EventId = 23, Level = LogLevel.Warning,
-        Message = "Export stopped before it finished; the manifest lists the shards that were.")]
-    private static partial void LogStopped(ILogger logger);
-
-    [LoggerMessage(EventId = 24, Level = LogLevel.Error, Message = "Export failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason, Exception? exception);
 }
 
 /// <summary>Registers the services that run one export pipeline.</summary>

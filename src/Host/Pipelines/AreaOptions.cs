@@ -1,5 +1,6 @@
 using System.Globalization;
 using DataflowContrastive.Augment;
+using DataflowContrastive.Host.Running;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Train;
 using SkiaSharp;
@@ -9,6 +10,21 @@ namespace DataflowContrastive.Host.Pipelines;
 /// <summary>Hands each area the options it owns, taken from a checked pipeline definition.</summary>
 public static class AreaOptions
 {
+    /// <summary>
+    /// The pipeline's shards, in their canonical order; the file was checked to match some when it was read, so
+    /// none left now means they went away since.
+    /// </summary>
+    public static IReadOnlyList<string> DiscoverShards(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string baseDirectory = Path.GetDirectoryName(definition.SourceFile) ?? Directory.GetCurrentDirectory();
+        IReadOnlyList<string> shards = ShardDiscovery.Find(definition.Source.Shards, baseDirectory);
+        return shards.Count > 0
+            ? shards
+            : throw new PipelineRunException(
+                $"{definition.SourceFile}: no Parquet shards found at {string.Join(", ", definition.Source.Shards)}");
+    }
+
     public static IngestOptions Ingest(this PipelineDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

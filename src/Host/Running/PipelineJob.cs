@@ -59,7 +59,7 @@ public sealed partial class PipelineJob
     {
         var clock = Stopwatch.StartNew();
         PipelineDefinition d = _definition;
-        IReadOnlyList<string> shards = DiscoverShards();
+        IReadOnlyList<string> shards = _definition.DiscoverShards();
         var reader = new ShardReader(d.Ingest());
         int totalSteps = d.Train.Steps ?? await StepsForEpochsAsync(reader, shards, stopping);
 
@@ -151,16 +151,6 @@ public sealed partial class PipelineJob
         }
         LogResumingAnyway(_logger, checkpoint.Path, checkpoint.Step, string.Join("; ", differences));
         return fresh with { SamplesTrained = saved?.SamplesTrained ?? 0 };
-    }
-
-    private IReadOnlyList<string> DiscoverShards()
-    {
-        string baseDirectory = Path.GetDirectoryName(_definition.SourceFile) ?? Directory.GetCurrentDirectory();
-        IReadOnlyList<string> shards = ShardDiscovery.Find(_definition.Source.Shards, baseDirectory);
-        return shards.Count > 0
-            ? shards
-            : throw new PipelineRunException(
-                $"{_definition.SourceFile}: no Parquet shards found at {string.Join(", ", _definition.Source.Shards)}");
     }
 
     // With epochs, the schedule needs a step count up front: row counts come from the shard footers, unread.

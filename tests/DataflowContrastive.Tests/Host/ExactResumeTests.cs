@@ -26,21 +26,19 @@ public sealed class ExactResumeTests : IDisposable
 
         Assert.Equal(0, await RunAsync(reference, killAfter: null, crashInCheckpointAt: null));
 
-        // First a crash half-way through writing the checkpoint of step 8, then kills at random moments.
+        // First a crash half-way through writing the checkpoint of step 8, then kills at seeded random moments: a
+        // random time after a random step has been logged, so some land inside a step and some between steps.
         Assert.NotEqual(0, await RunAsync(interrupted, killAfter: null, crashInCheckpointAt: 8));
         Assert.True(Directory.Exists(Checkpoint("interrupted", 4)));
         var random = new Random(20261203);
-        int exitCode;
-        int kills = 0;
-        do
+        int[] killSteps = [9, 14, 19, 25];
+        foreach (int step in killSteps)
         {
-            TimeSpan? killAfter = kills < 4 ? TimeSpan.FromMilliseconds(random.Next(2500, 6000)) : null;
-            exitCode = await RunAsync(interrupted, killAfter, crashInCheckpointAt: null);
-            kills++;
+            var killAfter = (step, TimeSpan.FromMilliseconds(random.Next(0, 150)));
+            Assert.NotEqual(0, await RunAsync(interrupted, killAfter, crashInCheckpointAt: null));
         }
-        while (exitCode != 0);
+        Assert.Equal(0, await RunAsync(interrupted, killAfter: null, crashInCheckpointAt: null));
 
-        Assert.True(kills > 1, "at least one run was killed and resumed");
         Assert.Equal(File.ReadAllBytes(Path.Combine(Checkpoint("reference", Steps), "model.bin")),
             File.ReadAllBytes(Path.Combine(Checkpoint("interrupted", Steps), "model.bin")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(Checkpoint("reference", Steps), "optimizer.bin")),
@@ -92,12 +90,22 @@ public sealed class ExactResumeTests : IDisposable
         return path;
     }
 
-    private static async Task<int> RunAsync(string pipeline, TimeSpan? killAfter, int? crashInCheckpointAt)
+    // With killAfter, the process is killed the given time after it logs that step.
+    private static async Task<int> RunAsync(string pipeline, (int Step, TimeSpan Delay)? killAfter,
+        int? crashInCheckpointAt)
     {
-        using Process dfc = Start(pipeline, crashInCheckpointAt, redirect: false);
-        Task exited = dfc.WaitForExitAsync();
-        if (killAfter is { } delay && await Task.WhenAny(exited, Task.Delay(delay)) != exited)
+        var stepLogged = new TaskCompletionSource();
+        using Process dfc = Start(pipeline, crashInCheckpointAt, redirect: false, line =>
         {
+            if (killAfter is { } kill && line.Contains($"step {kill.Step}/{Steps} ", StringComparison.Ordinal))
+            {
+                stepLogged.TrySetResult();
+            }
+        });
+        Task exited = dfc.WaitForExitAsync();
+        if (killAfter is { } when && await Task.WhenAny(exited, stepLogged.Task) != exited)
+        {
+            await Task.Delay(when.Delay);
             dfc.Kill();
         }
         await exited.WaitAsync(TimeSpan.FromMinutes(3));
@@ -106,13 +114,13 @@ public sealed class ExactResumeTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> RunCapturingAsync(string pipeline)
     {
-        using Process dfc = Start(pipeline, crashInCheckpointAt: null, redirect: true);
+        using Process dfc = Start(pipeline, crashInCheckpointAt: null, redirect: true, _ => { });
         string output = await dfc.StandardOutput.ReadToEndAsync();
         await dfc.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
         return (dfc.ExitCode, output);
     }
 
-    private static Process Start(string pipeline, int? crashInCheckpointAt, bool redirect)
+    private static Process Start(string pipeline, int? crashInCheckpointAt, bool redirect, Action<string> onLine)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -128,8 +136,8 @@ public sealed class ExactResumeTests : IDisposable
         Process dfc = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         if (!redirect)
         {
-            // Drain the output so the child never blocks on a full pipe.
-            dfc.OutputDataReceived += (_, _) => { };
+            // Read the output as it comes, which also keeps the child from blocking on a full pipe.
+            dfc.OutputDataReceived += (_, e) => onLine(e.Data ?? "");
             dfc.ErrorDataReceived += (_, _) => { };
             dfc.BeginOutputReadLine();
             dfc.BeginErrorReadLine();
