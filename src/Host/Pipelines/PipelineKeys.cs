@@ -49,7 +49,7 @@ public static class PipelineKeys
 
         new("images.size", "224", "Side of the square training image, in pixels.",
             (v, d, _) => d.Images.Size = Int32(v, 8, 4096)),
-        new("images.recipe", "clip", "Augmentation recipe: `clip`, `simclr`, `supcon` or `eval` (README: Augmentation).",
+        new("images.recipe", "clip", "Augmentation recipe: `clip`, `simclr`, `supcon` or `eval` (see Augmentation).",
             (v, d, _) => d.Images.Recipe = OneOf(v, "clip", "simclr", "supcon", "eval")),
         new("images.scale", "recipe's", "Random resized crop: range of the crop's share of the image area.",
             (v, d, _) => (d.Images.ScaleMin, d.Images.ScaleMax) = Range(v, 0, 1)),

@@ -38,7 +38,8 @@ public sealed partial class RunRecorder : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _lastWarning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    /// <summary>A recorder that writes every rejection into one Parquet file at <paramref name="rejectsPath"/>.</summary>
+    /// <summary>A recorder that writes every rejection into one Parquet file, <paramref name="rejectsPath"/>.
+    /// </summary>
     public RunRecorder(string rejectsPath, ILogger logger, TimeProvider? time = null)
         : this(logger, time, rejectsPath, partDirectory: null)
     {
@@ -70,7 +71,8 @@ public sealed partial class RunRecorder : IAsyncDisposable
         Directory.CreateDirectory(directory);
         var recorder = new RunRecorder(logger, null, Path.GetFullPath(directory), directory);
         var reader = new ShardColumnReader(new IngestOptions());
-        string[] parts = Directory.GetFiles(directory, PartPrefix + "*.parquet").Order(StringComparer.Ordinal).ToArray();
+        string[] parts =
+            [.. Directory.GetFiles(directory, PartPrefix + "*.parquet").Order(StringComparer.Ordinal)];
         foreach (string part in parts)
         {
             await foreach (ColumnBatch batch in reader.ReadAsync(part, ["shard", "row", "code"], cancellationToken))
@@ -90,7 +92,8 @@ public sealed partial class RunRecorder : IAsyncDisposable
         return recorder;
     }
 
-    /// <summary>Completes the current rejects part, so that it survives a crash; the next rejection starts another.</summary>
+    /// <summary>Completes the current rejects part, so that it survives a crash; the next rejection starts another.
+    /// </summary>
     public async ValueTask SealPartAsync(CancellationToken cancellationToken)
     {
         if (_partDirectory is null)
