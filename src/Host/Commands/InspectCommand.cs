@@ -82,7 +82,10 @@ public static class InspectCommand
             return 2;
         }
 
-        IReadOnlyList<string> shards = ShardDiscovery.Find(parsed.Paths, Directory.GetCurrentDirectory());
+        // The rejects file is Parquet too, and may lie in the folder inspected: it is never read as a shard.
+        string rejects = Path.GetFullPath(parsed.Rejects);
+        IReadOnlyList<string> shards = [.. ShardDiscovery.Find(parsed.Paths, Directory.GetCurrentDirectory())
+            .Where(shard => shard != rejects)];
         if (shards.Count == 0)
         {
             await error.WriteLineAsync($"dfc inspect: no Parquet shards found at {string.Join(", ", parsed.Paths)}");

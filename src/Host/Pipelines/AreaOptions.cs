@@ -11,14 +11,27 @@ namespace DataflowContrastive.Host.Pipelines;
 public static class AreaOptions
 {
     /// <summary>
-    /// The pipeline's shards, in their canonical order; the file was checked to match some when it was read, so
-    /// none left now means they went away since.
+    /// The pipeline's shards, in their canonical order, leaving out every file under the run's own output folders: a
+    /// run's rejects and embedding shards are Parquet too, and must never be read back as its input.
     /// </summary>
-    public static IReadOnlyList<string> DiscoverShards(this PipelineDefinition definition)
+    public static IReadOnlyList<string> FindShards(this PipelineDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         string baseDirectory = Path.GetDirectoryName(definition.SourceFile) ?? Directory.GetCurrentDirectory();
-        IReadOnlyList<string> shards = ShardDiscovery.Find(definition.Source.Shards, baseDirectory);
+        string[] outputs = [.. new[] { definition.OutputDirectory, definition.Checkpoint.Directory,
+            definition.Export.Directory }.Where(d => d.Length > 0).Select(d => Path.TrimEndingDirectorySeparator(
+                Path.GetFullPath(d)) + Path.DirectorySeparatorChar)];
+        return [.. ShardDiscovery.Find(definition.Source.Shards, baseDirectory)
+            .Where(shard => !outputs.Any(o => shard.StartsWith(o, StringComparison.Ordinal)))];
+    }
+
+    /// <summary>
+    /// <see cref="FindShards"/>, or a run error when none is left: the file was checked to match some when it was
+    /// read, so none now means they went away since.
+    /// </summary>
+    public static IReadOnlyList<string> DiscoverShards(this PipelineDefinition definition)
+    {
+        IReadOnlyList<string> shards = definition.FindShards();
         return shards.Count > 0
             ? shards
             : throw new PipelineRunException(

@@ -1,4 +1,3 @@
-using DataflowContrastive.Ingest;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -182,8 +181,7 @@ public static class PipelineFileReader
     private static void CheckShardsExist(PipelineDefinition definition, YamlMappingNode? root,
         List<PipelineFileError> errors)
     {
-        string baseDirectory = Path.GetDirectoryName(definition.SourceFile) ?? Directory.GetCurrentDirectory();
-        if (ShardDiscovery.Find(definition.Source.Shards, baseDirectory).Count == 0)
+        if (definition.FindShards().Count == 0)
         {
             errors.Add(At(definition, Find(root, "source.shards"), "source.shards",
                 $"no Parquet file found at {string.Join(", ", definition.Source.Shards)}"));
