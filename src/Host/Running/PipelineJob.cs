@@ -243,6 +243,16 @@ public sealed partial class PipelineJob
                     $"{_definition.SourceFile}: epoch {epoch} read no row from any shard; rejections by reason: " +
                     $"{string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
             }
+            // A whole epoch with fewer good samples than one batch would make every batch hold a pair twice, and
+            // the loss would push the two copies apart as negatives.
+            long good = preparer.Good - goodBefore;
+            if (skip == 0 && good > 0 && good < _definition.Batch.Size)
+            {
+                throw new PipelineRunException(
+                    $"{_definition.SourceFile}: an epoch holds {good} good samples, fewer than one batch of " +
+                    $"{_definition.Batch.Size}, so every batch would repeat pairs; lower batch.size or add data " +
+                    $"(rejections by reason: {string.Join(", ", recorder.RejectedByReason)})");
+            }
             if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(

@@ -38,6 +38,18 @@ public sealed class DegenerateDataTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_work, "short", "embeddings")));
     }
 
+    [Fact]
+    public async Task A_run_by_steps_whose_epoch_holds_fewer_good_samples_than_a_batch_fails_instead_of_repeating_pairs()
+    {
+        // The first sample shard holds 17 good rows; a batch of 20 could only be filled by repeating some.
+        string pipeline = Write("repeat", TestPaths.Repo("samples", "coco-cc", "coco-cc-00000.parquet"),
+            "batch: { size: 20 }\ntrain: { steps: 5, device: cpu }\n");
+
+        int exitCode = await CommandLine.DispatchAsync(["run", pipeline], CancellationToken.None).WaitAsync(NoHang);
+
+        Assert.Equal(1, exitCode);
+    }
+
     private string Write(string name, string shards, string more)
     {
         string path = Path.Combine(_work, name + ".yaml");
