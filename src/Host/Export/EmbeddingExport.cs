@@ -26,8 +26,14 @@ public sealed record ExportResult(long Rows, IReadOnlyList<string> Shards, Recal
     /// <summary>Time spent writing files.</summary>
     public TimeSpan Writing { get; init; }
 
-    /// <summary>Samples exported per second of <see cref="Elapsed"/>.</summary>
-    public double ImagesPerSecond => Elapsed > TimeSpan.Zero ? Rows / Elapsed.TotalSeconds : 0;
+    /// <summary>
+    /// Rows embedded by this process: fewer than <see cref="ExportResult.Rows"/> when it resumed an export that an
+    /// earlier process had begun.
+    /// </summary>
+    public long RowsEmbedded { get; init; }
+
+    /// <summary>Samples embedded per second of <see cref="Elapsed"/>.</summary>
+    public double ImagesPerSecond => Elapsed > TimeSpan.Zero ? RowsEmbedded / Elapsed.TotalSeconds : 0;
 }
 
 /// <summary>
@@ -106,6 +112,7 @@ public sealed class EmbeddingExport
         return new ExportResult(manifest.Rows, writer.Shards, Images && Texts ? recall.Summarise() : null)
         {
             Manifest = manifest.Path,
+            RowsEmbedded = writer.RowsWritten,
             Elapsed = clock.Elapsed,
             Embedding = embedding.Elapsed,
             Writing = writer.WritingTime,
