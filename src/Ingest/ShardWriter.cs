@@ -13,6 +13,12 @@ public sealed class ShardWriterOptions
     public int RowGroupSize { get; init; } = 100;
 
     /// <summary>
+    /// Write the label column in every shard, null where an item has none. Default false: the column is written when
+    /// the first row group holds a label.
+    /// </summary>
+    public bool WriteLabels { get; init; }
+
+    /// <summary>
     /// Shards are named <c>{Prefix}-{index:D5}.parquet</c>, the index counting from 0. Default "shard".
     /// </summary>
     public string Prefix { get; init; } = "shard";
@@ -86,7 +92,7 @@ public sealed class ShardWriter
         List<PackItem> group = Take(source, FirstGroupSize);
         while (group.Count > 0)
         {
-            withLabel ??= group.Any(item => item.Label is not null);
+            withLabel ??= _options.WriteLabels || group.Any(item => item.Label is not null);
             string path = Path.Combine(_outputDirectory, $"{_options.Prefix}-{shards.Count:D5}.parquet");
             group = await WriteShardAsync(path, group, source, withLabel.Value, ct);
             shards.Add(path);

@@ -220,9 +220,11 @@ public static class PackCommand
             {
                 throw new ArgumentException("--captions-per-image must be at least 1.");
             }
+            // Class folders always carry labels, even when a source without labels is packed first.
             parsed.WriterOptions = new ShardWriterOptions
             {
                 RowsPerShard = rowsPerShard, RowGroupSize = rowGroupSize, Prefix = prefix,
+                WriteLabels = parsed.ClassFolders.Count > 0,
             };
             parsed.WriterOptions.Validate();
             return parsed;

@@ -39,7 +39,7 @@ public sealed class DegenerateDataTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_by_steps_whose_epoch_holds_fewer_good_samples_than_a_batch_fails_instead_of_repeating_pairs()
+    public async Task A_run_by_steps_whose_epoch_holds_fewer_good_samples_than_a_batch_fails_not_repeating_pairs()
     {
         // The first sample shard holds 17 good rows; a batch of 20 could only be filled by repeating some.
         string pipeline = Write("repeat", TestPaths.Repo("samples", "coco-cc", "coco-cc-00000.parquet"),

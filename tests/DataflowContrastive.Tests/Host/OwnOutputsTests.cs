@@ -42,7 +42,8 @@ public sealed class OwnOutputsTests : IDisposable
     {
         string data = Path.Combine(_work, "data");
         Directory.CreateDirectory(data);
-        File.Copy(TestPaths.Shared("data", "parquet-real", "smoosense_images.parquet"), Path.Combine(data, "s.parquet"));
+        File.Copy(TestPaths.Shared("data", "parquet-real", "smoosense_images.parquet"),
+            Path.Combine(data, "s.parquet"));
         string rejects = Path.Combine(data, "rejects.parquet");
 
         var first = new StringWriter();

@@ -141,6 +141,26 @@ public sealed class PackTests : IDisposable
     }
 
     [Fact]
+    public async Task Class_folder_labels_are_kept_when_a_table_without_labels_is_packed_first()
+    {
+        string root = Path.Combine(_folder, "classes", "cat");
+        Directory.CreateDirectory(root);
+        File.Copy(TestPaths.Shared("data", "skimage-clip", "chelsea.png"), Path.Combine(root, "1.png"));
+        File.Copy(TestPaths.Shared("data", "skimage-clip", "coffee.png"), Path.Combine(_folder, "coffee.png"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "t.csv"), "image,caption\ncoffee.png,a cup\n");
+        string output = Path.Combine(_folder, "out");
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(_folder, "t.csv"), "--class-folders",
+            Path.Combine(_folder, "classes"), "--out", output], default);
+
+        Assert.Equal(0, exit);
+        ColumnBatch batch = Assert.Single(await ReadColumnsAsync(Path.Combine(output, "shard-00000.parquet"),
+            "caption", "label"));
+        Assert.Equal(["a cup", "a photo of a cat."], batch["caption"]);
+        Assert.Equal([null, "cat"], batch["label"]);
+    }
+
+    [Fact]
     public async Task Pack_without_a_source_is_a_usage_error()
     {
         Assert.Equal(2, await PackCommand.RunAsync(["--out", _folder], default));
