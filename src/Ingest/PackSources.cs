@@ -132,9 +132,16 @@ public static class PackSources
             {
                 throw new InvalidDataException($"{table}, row {row}: the image path is empty.");
             }
-            byte[] bytes = File.ReadAllBytes(Path.Combine(folder, image));
-            yield return new PackItem($"{Path.GetFileNameWithoutExtension(image)}_{row}", bytes,
-                Field(csv, captionColumn), Field(csv, labelColumn), image);
+            string key = $"{Path.GetFileNameWithoutExtension(image)}_{row}";
+            string path = Path.Combine(folder, image);
+
+            // A row whose file is missing is one bad row, not a bad table: it is handed on with its problem.
+            yield return File.Exists(path)
+                ? new PackItem(key, File.ReadAllBytes(path), Field(csv, captionColumn), Field(csv, labelColumn), image)
+                : new PackItem(key, [], Field(csv, captionColumn), Field(csv, labelColumn), image)
+                {
+                    Problem = $"{table}, row {row}: there is no file {path}",
+                };
         }
     }
 

@@ -33,8 +33,8 @@ public static class PackCommand
                                         (default "a photo of a {label}.", as CLIP's zero-shot prompts)
           --out DIR                     output folder
 
-        An image whose header cannot be read is left out and named on standard error; the rest is packed. Width
-        and height are the upright size, after EXIF orientation.
+        An image that is missing or whose header cannot be read is left out and named on standard error; the rest is
+        packed. Width and height are the upright size, after EXIF orientation.
         """;
 
     /// <summary>Runs <c>dfc pack</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
@@ -99,15 +99,7 @@ public static class PackCommand
     {
         foreach (PackItem item in items)
         {
-            string? problem = null;
-            try
-            {
-                _ = ImageDecoder.Probe(item.Image);
-            }
-            catch (ImageRejectedException e)
-            {
-                problem = e.Message;
-            }
+            string? problem = item.Problem ?? HeaderProblem(item.Image);
             if (problem is null)
             {
                 yield return item;
@@ -116,6 +108,19 @@ public static class PackCommand
             {
                 skipped.Add($"dfc pack: left out '{item.Key}' ({item.Path}): {problem}");
             }
+        }
+    }
+
+    private static string? HeaderProblem(byte[] image)
+    {
+        try
+        {
+            _ = ImageDecoder.Probe(image);
+            return null;
+        }
+        catch (ImageRejectedException e)
+        {
+            return e.Message;
         }
     }
 

@@ -104,7 +104,7 @@ public sealed class PackTests : IDisposable
             Path.Combine(images, "rotated.jpg"));
         await File.WriteAllTextAsync(Path.Combine(images, "junk.png"), "this is not an image");
         await File.WriteAllTextAsync(Path.Combine(images, "pairs.tsv"),
-            "image\tcaption\njunk.png\tnothing\nrotated.jpg\tstands upright\n");
+            "image\tcaption\njunk.png\tnothing\ngone.jpg\tmissing\nrotated.jpg\tstands upright\n");
         string output = Path.Combine(_folder, "out");
 
         int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.tsv"), "--out", output], default);
