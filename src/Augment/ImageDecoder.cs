@@ -136,19 +136,25 @@ public static class ImageDecoder
             {
                 Composite(pixels, options.Background);
             }
-            if (header.Origin is not SKEncodedOrigin.TopLeft)
-            {
-                using PooledPixels stored = pixels;
-                pixels = Orientation.Apply(stored, header.Origin);
-            }
-            pixels.Scale = 1.0 / denominator;
-            return pixels;
+            return Upright(pixels, header.Origin, denominator);
         }
         catch
         {
             pixels.Dispose();
             throw;
         }
+    }
+
+    // Turns decoded pixels upright by the EXIF origin and records the decode scale; the stored pixels are released.
+    private static PooledPixels Upright(PooledPixels pixels, SKEncodedOrigin origin, int denominator)
+    {
+        if (origin is not SKEncodedOrigin.TopLeft)
+        {
+            using PooledPixels stored = pixels;
+            pixels = Orientation.Apply(stored, origin);
+        }
+        pixels.Scale = 1.0 / denominator;
+        return pixels;
     }
 
     /// <summary>
@@ -175,13 +181,7 @@ public static class ImageDecoder
                 pixels.Dispose();
                 return null;
             }
-            if (header.Origin is not SKEncodedOrigin.TopLeft)
-            {
-                using PooledPixels stored = pixels;
-                pixels = Orientation.Apply(stored, header.Origin);
-            }
-            pixels.Scale = 1.0 / denominator;
-            return pixels;
+            return Upright(pixels, header.Origin, denominator);
         }
         catch
         {
