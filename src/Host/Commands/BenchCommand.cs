@@ -47,24 +47,11 @@ public static class BenchCommand
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(error);
-        if (args.Contains("--help") || args.Contains("-h"))
+        (BenchArguments? arguments, int exitCode) =
+            await CommandArguments.ParseAsync("bench", args, Usage, BenchArguments.Parse, output, error);
+        if (arguments is not { } parsed)
         {
-            await output.WriteLineAsync(Usage);
-            return 0;
-        }
-
-        BenchArguments parsed;
-        try
-        {
-            parsed = BenchArguments.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            await error.WriteLineAsync($"dfc bench: {e.Message}\n\n{Usage}");
-            return 2;
+            return exitCode;
         }
 
         string? root = BenchImages.FindRepositoryRoot(Directory.GetCurrentDirectory());

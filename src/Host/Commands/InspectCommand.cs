@@ -62,24 +62,11 @@ public static class InspectCommand
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(error);
-        if (args.Contains("--help") || args.Contains("-h"))
+        (InspectArguments? arguments, int exitCode) =
+            await CommandArguments.ParseAsync("inspect", args, Usage, InspectArguments.Parse, output, error);
+        if (arguments is not { } parsed)
         {
-            await output.WriteLineAsync(Usage);
-            return 0;
-        }
-
-        InspectArguments parsed;
-        try
-        {
-            parsed = InspectArguments.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            await error.WriteLineAsync($"dfc inspect: {e.Message}\n\n{Usage}");
-            return 2;
+            return exitCode;
         }
 
         // The rejects file is Parquet too, and may lie in the folder inspected: it is never read as a shard.
