@@ -6,6 +6,13 @@ scripts/setup.sh
 dotnet build DataflowContrastive.sln -c Release --no-restore --verbosity quiet -nologo
 
 results=$(mktemp -d)
+# The shard-ledger tests need a PostgreSQL server: a throwaway one, stopped and removed however this script ends.
+postgres_dir=$(mktemp -d /tmp/dfc-postgres.XXXXXX)
+trap 'scripts/postgres.sh stop "$postgres_dir"; rm -rf "$results"' EXIT
+trap 'exit 130' INT TERM
+DFC_TEST_POSTGRES=$(scripts/postgres.sh start "$postgres_dir")
+export DFC_TEST_POSTGRES
+
 status=0
 dotnet test DataflowContrastive.sln -c Release --no-build --nologo \
   --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
@@ -16,5 +23,4 @@ count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
 if [[ -n $counters ]]; then
   echo "tests: $(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
 fi
-rm -rf "$results"
 exit "$status"

@@ -38,6 +38,9 @@ public static class CommandLine
                 return await PackCommand.RunAsync(rest, cancellationToken);
             case "bench":
                 return await BenchCommand.RunAsync(rest, cancellationToken);
+            case "ledger-drill":
+                // Not in the help: a test drives several of these to check that workers share a ledger.
+                return await LedgerDrillCommand.RunAsync(rest, cancellationToken);
             default:
                 await Console.Error.WriteLineAsync($"dfc: unknown command '{args[0]}'.\n\n{Usage}");
                 return 2;
