@@ -33,6 +33,16 @@ public static class LedgerDrillCommand
             return exitCode;
         }
 
+        try
+        {
+            LedgerSpec.Parse(parsed.Ledger, parsed.Ledger);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"dfc ledger-drill: {e.Message}");
+            return 2;
+        }
+
         await using IShardLedger ledger = await ShardLedger.OpenAsync(parsed.Ledger, parsed.Ledger,
             TimeProvider.System, cancellation);
         var fingerprinter = new ShardFingerprinter();

@@ -10,7 +10,7 @@ public interface IShardLedger : IAsyncDisposable
     /// <summary>
     /// Records shards seen in a scan; a (pipeline, path, hash) already known is left alone; a new path or a path
     /// whose content hash changed becomes a New entry. An older version of that path still New is rejected as
-    /// superseded, since its content can no longer be read.
+    /// superseded, since its content can no longer be read. New entries of one call are added in path order.
     /// </summary>
     /// <returns>How many entries are new.</returns>
     Task<int> RecordSeenAsync(string pipeline, IReadOnlyList<ShardFingerprint> shards,

@@ -55,7 +55,9 @@ public abstract class SqlShardLedger : IShardLedger
         DateTimeOffset now = _time.GetUtcNow();
         await using LedgerSession session = await BeginAsync(cancellation);
         int added = 0;
-        foreach (ShardFingerprint shard in shards)
+        // One order for every scan: two workers recording the same shards then lock their rows in the same order
+        // and cannot deadlock.
+        foreach (ShardFingerprint shard in shards.OrderBy(s => s.Path, StringComparer.Ordinal))
         {
             added += await RecordOneAsync(session, pipeline, shard, now, cancellation);
         }

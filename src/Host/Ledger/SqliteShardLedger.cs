@@ -8,7 +8,8 @@ namespace DataflowContrastive.Host.Ledger;
 /// The embedded ledger: one SQLite file in WAL mode. Every transaction that may write begins with
 /// <c>BEGIN IMMEDIATE</c>, so processes sharing the file take turns instead of both reading the same New row; a
 /// process that finds the file busy waits up to <see cref="BusyTimeout"/>. Times are stored as UTC text
-/// (<c>2026-01-02T03:04:05.0000000Z</c>), which sorts as the times do.
+/// (<c>2026-01-02T03:04:05.0000000Z</c>), which sorts as the times do. The file must be on a local disk: WAL mode
+/// needs memory shared between the processes, which a network file system does not give.
 /// </summary>
 public sealed class SqliteShardLedger : SqlShardLedger
 {

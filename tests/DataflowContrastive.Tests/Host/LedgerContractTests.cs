@@ -86,21 +86,21 @@ public abstract class LedgerContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Leasing_hands_out_the_oldest_new_shard_first_and_then_nothing()
+    public async Task Leasing_hands_out_shards_in_the_order_first_seen_then_by_path_and_then_nothing()
     {
+        await Ledger.RecordSeenAsync(Pipeline, [Shard("c.parquet", "cc")], default);
         await Ledger.RecordSeenAsync(Pipeline, [Shard("b.parquet", "bb"), Shard("a.parquet", "aa")], default);
 
-        ShardLease? first = await LeaseAsync("w1");
-        ShardLease? second = await LeaseAsync("w2");
-        ShardLease? third = await LeaseAsync("w1");
+        ShardLease?[] leases = [await LeaseAsync("w1"), await LeaseAsync("w2"), await LeaseAsync("w1")];
+        ShardLease? fourth = await LeaseAsync("w2");
 
-        Assert.Equal(("b.parquet", "bb", "w1", Start + Minute), (first?.Path, first?.ContentHash, first?.Worker,
-            first?.ExpiresAt));
-        Assert.Equal("a.parquet", second?.Path);
-        Assert.Null(third);
-        Assert.All(await ListAsync(), e => Assert.Equal((ShardState.InProgress, Start + Minute, 1),
+        Assert.Equal(["c.parquet", "a.parquet", "b.parquet"], leases.Select(l => l?.Path));
+        Assert.Equal(("cc", "w1", Start + Minute), (leases[0]?.ContentHash, leases[0]?.Worker, leases[0]?.ExpiresAt));
+        Assert.Null(fourth);
+        IReadOnlyList<LedgerEntry> entries = await ListAsync();
+        Assert.All(entries, e => Assert.Equal((ShardState.InProgress, Start + Minute, 1),
             (e.State, e.LeaseExpiresAt, e.Attempts)));
-        Assert.Equal(["w1", "w2"], (await ListAsync()).Select(e => e.Worker));
+        Assert.Equal(["w1", "w2", "w1"], entries.Select(e => e.Worker));
     }
 
     [Fact]
@@ -298,7 +298,7 @@ internal sealed class LedgerDrill : IDisposable
             UseShellExecute = false,
         };
         foreach (string arg in (string[])[Path.Combine(AppContext.BaseDirectory, "dfc.dll"), "ledger-drill",
-            "--ledger", spec, "--pipeline", pipeline, "--worker", worker, "--shards", shards, "--hold-ms", "25",
+            "--ledger", spec, "--pipeline", pipeline, "--worker", worker, "--shards", shards, "--hold-ms", "50",
             "--wait-for", go])
         {
             start.ArgumentList.Add(arg);
