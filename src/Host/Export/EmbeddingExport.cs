@@ -164,9 +164,13 @@ public sealed class EmbeddingExport
 
     private ExportedSample[] Embed(PreparedSample[] batch, ConcurrentQueue<OrderedSample> origins, Stopwatch clock)
     {
+        // Every batch is embedded at the full batch size, the rows past its end left zero: a row's embedding depends
+        // on the shape of the batch it is in (the kernels that libtorch picks), so a short batch, or one that starts
+        // elsewhere after a resume, would give other bits than an uninterrupted export.
         int size = 3 * _definition.Images.Size * _definition.Images.Size;
-        var images = new float[batch.Length * size];
-        var tokens = new long[batch.Length * _definition.Model.ContextLength];
+        int capacity = _definition.Batch.Size;
+        var images = new float[capacity * size];
+        var tokens = new long[capacity * _definition.Model.ContextLength];
         PreparedSample.Collate(batch, size, images, tokens);
         foreach (PreparedSample sample in batch)
         {
@@ -174,8 +178,8 @@ public sealed class EmbeddingExport
         }
 
         clock.Start();
-        float[]? imageEmbeddings = Images ? _trainer.EmbedImages(images, batch.Length) : null;
-        float[]? textEmbeddings = Texts ? _trainer.EmbedTexts(tokens, batch.Length) : null;
+        float[]? imageEmbeddings = Images ? _trainer.EmbedImages(images, capacity) : null;
+        float[]? textEmbeddings = Texts ? _trainer.EmbedTexts(tokens, capacity) : null;
         clock.Stop();
 
         int dimension = _definition.Model.EmbedDim;
