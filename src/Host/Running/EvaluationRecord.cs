@@ -29,16 +29,24 @@ public sealed record EvaluationRecord
     /// <summary>Training samples embedded as the k-NN memory, at most <c>eval.max_samples</c>.</summary>
     public int MemorySamples { get; init; }
 
+    /// <summary>Image-to-text recall@1 among the captioned held-out samples; recall@5 and @10 follow, then the
+    /// text-to-image direction. Ties count against the query (see <see cref="RetrievalRecall"/>).</summary>
+    [JsonPropertyName("image_to_text_at_1")]
     public double? ImageToTextAt1 { get; init; }
 
+    [JsonPropertyName("image_to_text_at_5")]
     public double? ImageToTextAt5 { get; init; }
 
+    [JsonPropertyName("image_to_text_at_10")]
     public double? ImageToTextAt10 { get; init; }
 
+    [JsonPropertyName("text_to_image_at_1")]
     public double? TextToImageAt1 { get; init; }
 
+    [JsonPropertyName("text_to_image_at_5")]
     public double? TextToImageAt5 { get; init; }
 
+    [JsonPropertyName("text_to_image_at_10")]
     public double? TextToImageAt10 { get; init; }
 
     /// <summary>Weighted k-NN top-1 accuracy of the labelled held-out samples against the labelled memory.</summary>
