@@ -83,9 +83,12 @@ public sealed class Evaluator
         var clock = Stopwatch.StartNew();
         if (_queries is null || _memory is null)
         {
-            (_queries, _memory) = await ReadAsync(cancellationToken);
-            _queries = Decodable(_queries, cancellationToken);
-            _memory = Decodable(_memory, cancellationToken);
+            // Kept only once both splits are read and decoded, so an evaluation cut short starts over next time.
+            (List<Row> queries, List<Row> memory) = await ReadAsync(cancellationToken);
+            _cachedBytes = 0;
+            queries = Decodable(queries, cancellationToken);
+            memory = Decodable(memory, cancellationToken);
+            (_queries, _memory) = (queries, memory);
         }
 
         (float[] queryImages, int dimension) = EmbedImages(_queries, cancellationToken);

@@ -68,6 +68,23 @@ public sealed class EvaluatorTests : IDisposable
         Assert.Contains(logger.Warnings, w => w.Contains("collapsed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task An_evaluation_cut_short_by_a_stop_writes_no_record_and_the_next_one_starts_over()
+    {
+        Evaluator evaluator = await NewEvaluatorAsync(ChannelMeans, cacheBytes: 1 << 20);
+        MetricsLog log = await MetricsLog.OpenAsync(Path.Combine(_folder, "out"), 0, default);
+        var schedule = new EvaluationSchedule(evaluator, log, every: 2, new CapturingLogger());
+        using var stopped = new CancellationTokenSource();
+        await stopped.CancelAsync();
+
+        await schedule.AfterStepAsync(2, 20, stopped.Token);
+        await schedule.AfterStepAsync(3, 30, default);
+        EvaluationRecord? last = await schedule.AtEndAsync(4, 40, default);
+
+        Assert.Equal([4], log.Records.Select(r => r.Step));
+        Assert.Equal(1.0, last!.KnnTop1);
+    }
+
     private static IEnumerable<string> Keys() =>
         Enumerable.Range(0, 3 * PerClass).Select(i => $"square-{i:D3}");
 

@@ -59,6 +59,22 @@ public sealed class HoldoutSplitTests
     }
 
     [Fact]
+    public void A_checkpoint_is_refused_for_another_held_out_share_but_not_for_other_evaluation_keys()
+    {
+        IReadOnlyList<string> shards = ShardDiscovery.Find([TestPaths.Repo("samples", "coco-cc")], "/");
+        IReadOnlyDictionary<string, string> Fingerprint(string eval) => RunFingerprint.Compute(
+            PipelineFileReader.Parse($"source: {{ shards: x }}\n{eval}", "/x.yaml"), shards);
+
+        IReadOnlyDictionary<string, string> none = Fingerprint("");
+        IReadOnlyDictionary<string, string> some = Fingerprint("eval: { holdout: 0.3 }\n");
+
+        Assert.Empty(RunFingerprint.Differences(none, Fingerprint("eval: { holdout: 0 }\n")));
+        Assert.Equal(["eval.holdout was unset, is now 0.3"], RunFingerprint.Differences(none, some));
+        Assert.Empty(RunFingerprint.Differences(some, Fingerprint(
+            "eval: { holdout: 0.3, every: 5, max_samples: 10, knn_k: 3, cache_mb: 0 }\n")));
+    }
+
+    [Fact]
     public void The_held_out_share_is_refused_above_one_half()
     {
         var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(
