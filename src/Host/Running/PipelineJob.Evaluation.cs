@@ -5,7 +5,7 @@ using DataflowContrastive.Train;
 
 namespace DataflowContrastive.Host.Running;
 
-/// <summary>The evaluation part of a training run: the held-out split and the evaluation schedule.</summary>
+/// <summary>The evaluation part of a training run: its evaluator and when it runs.</summary>
 public sealed partial class PipelineJob
 {
     // The evaluator reads both splits in file order with its own reader, and embeds with the trainer's model.
