@@ -77,6 +77,8 @@ public sealed class PipelineDefinition
 
     public ExportSettings Export { get; } = new();
 
+    public EvalSettings Eval { get; } = new();
+
     /// <summary>The folder for everything a run writes: rejects, summary, and by default checkpoints and embeddings.
     /// </summary>
     public string OutputDirectory { get; internal set; } = "";
@@ -247,4 +249,24 @@ public sealed class ExportSettings
 
     /// <summary>True to also write the model's weights as <c>model.safetensors</c> in the export directory.</summary>
     public bool SaveSafetensors { get; internal set; }
+}
+
+/// <summary>Evaluation during and after training; see <c>EvaluationSchedule</c>.</summary>
+public sealed class EvalSettings
+{
+    /// <summary>Share of sample keys held out of training, chosen by a stable hash of the key; 0 holds none out.
+    /// </summary>
+    public double Holdout { get; internal set; }
+
+    /// <summary>Steps between evaluations; 0 evaluates only at the end.</summary>
+    public int Every { get; internal set; }
+
+    /// <summary>Cap on the held-out queries and, separately, on the training rows used as k-NN memory.</summary>
+    public int MaxSamples { get; internal set; } = 1000;
+
+    /// <summary>Neighbours that vote in the k-NN accuracy.</summary>
+    public int KnnK { get; internal set; } = 20;
+
+    /// <summary>MiB of decoded evaluation images kept between evaluations.</summary>
+    public int CacheMegabytes { get; internal set; } = 1024;
 }

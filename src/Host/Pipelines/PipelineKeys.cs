@@ -160,6 +160,17 @@ public static class PipelineKeys
             (v, d, _) => d.Export.ShardPerInput = Bool(v)),
         new("export.save_safetensors", "false", "Also write the weights as `model.safetensors` for Python.",
             (v, d, _) => d.Export.SaveSafetensors = Bool(v)),
+
+        new("eval.holdout", "0", "Share of sample keys (0 to 0.5) held out of training, for evaluation.",
+            (v, d, _) => d.Eval.Holdout = Double(v, 0, 0.5)),
+        new("eval.every", "0", "Steps between evaluations; 0 evaluates only at the end of the run.",
+            (v, d, _) => d.Eval.Every = Int32(v, 0, int.MaxValue)),
+        new("eval.max_samples", "1000", "At most this many held-out queries, and training rows as k-NN memory.",
+            (v, d, _) => d.Eval.MaxSamples = Int32(v, 2, 1_000_000)),
+        new("eval.knn_k", "20", "Neighbours that vote in the k-NN accuracy.",
+            (v, d, _) => d.Eval.KnnK = Int32(v, 1, 100_000)),
+        new("eval.cache_mb", "1024", "MiB of decoded evaluation images kept between evaluations (0: decode each time).",
+            (v, d, _) => d.Eval.CacheMegabytes = Int32(v, 0, 1_048_576)),
     ];
 
     private static string Text(YamlNode node)

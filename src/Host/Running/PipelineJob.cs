@@ -77,11 +77,18 @@ public sealed partial class PipelineJob
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
 
+        EvaluationSchedule evaluation = await CreateEvaluationAsync(shards, trainer, tokenizer, stopping);
         using var loop = new TrainingLoop(d, trainer, checkpoints, recorder, SettingsJson(d), totalSteps, progress,
-            _logger, stopping);
+            _logger, stopping) { AfterStep = evaluation.AfterStepAsync };
         if (trainer.Step < totalSteps)
         {
-            var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true);
+            // A stop may have cut short the evaluation of the step the run resumes from.
+            if (trainer.Step > 0)
+            {
+                await evaluation.AfterStepAsync(trainer.Step, loop.SamplesTrained, stopping);
+            }
+            var order = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, d.Source.ShuffleBuffer, shuffle: true,
+                HoldoutSplit.TrainingRows(d.Eval.Holdout));
             await TrainAsync(order, preparer, recorder, loop, stopping);
         }
         if (trainer.Step == 0 && !loop.Interrupted)
@@ -90,6 +97,9 @@ public sealed partial class PipelineJob
                 $"{d.SourceFile}: no complete batch of {d.Batch.Size} was formed: {preparer.Good} good samples, " +
                 $"{recorder.TotalRejected} rejected (see {recorder.RejectsPath}); lower batch.size or add data");
         }
+        EvaluationRecord? evaluated = loop.Interrupted
+            ? null
+            : await evaluation.AtEndAsync(trainer.Step, loop.SamplesTrained, stopping);
         string? checkpoint = await loop.SaveCheckpointAsync();
 
         ExportResult? export = null;
@@ -114,6 +124,7 @@ public sealed partial class PipelineJob
             Recall = export?.Recall,
             ExportImagesPerSecond = export is null ? null : Math.Round(export.ImagesPerSecond, 1),
             ExportManifest = export?.Manifest,
+            Evaluation = evaluated,
             Seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
         await summary.WriteAsync(Path.Combine(d.OutputDirectory, "summary.json"), CancellationToken.None);
@@ -169,6 +180,8 @@ public sealed partial class PipelineJob
                 // Counted and recorded when the shard is read for training; it adds no rows.
             }
         }
+        // Held-out rows do not train; their number is estimated from the share, since counting would read every key.
+        rows = (long)(rows * (1 - _definition.Eval.Holdout));
         long steps = rows / _definition.Batch.Size * _definition.Train.Epochs;
         return steps > 0
             ? (int)Math.Min(steps, int.MaxValue)

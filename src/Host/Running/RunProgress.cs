@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -64,7 +65,7 @@ public static class RunFingerprint
     [
         "SourceFile", "Name", "OutputDirectory", "Source.Shards", "Source.Retries", "Source.RetryDelay",
         "Images.Workers", "Train.Device", "Train.LogEvery", "Train.Steps", "Train.Epochs", "Train.MaxSkippedSteps",
-        "Checkpoint", "Export",
+        "Checkpoint", "Export", "Eval",
     ];
 
     /// <summary>Computes the fingerprint of <paramref name="definition"/> over <paramref name="shards"/>.</summary>
@@ -78,6 +79,13 @@ public static class RunFingerprint
             ["shards"] = ShardsDigest(shards),
         };
         Flatten(JsonSerializer.SerializeToNode(definition), "", fingerprint);
+
+        // The held-out share decides which rows train; left out at 0, so checkpoints from before the key existed
+        // still match. The other evaluation keys change nothing about training.
+        if (definition.Eval.Holdout > 0)
+        {
+            fingerprint["Eval.Holdout"] = definition.Eval.Holdout.ToString("R", CultureInfo.InvariantCulture);
+        }
         return fingerprint;
     }
 

@@ -48,6 +48,10 @@ public sealed record RunSummary
     /// <summary>The export's <c>manifest.json</c>, listing every finished embedding shard.</summary>
     public string? ExportManifest { get; init; }
 
+    /// <summary>The evaluation of the last step (see <see cref="MetricsLog"/>); null when a stop came first.
+    /// </summary>
+    public EvaluationRecord? Evaluation { get; init; }
+
     public double Seconds { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()

@@ -19,14 +19,19 @@ public sealed class SampleOrder
     private readonly long _seed;
     private readonly int _bufferSize;
     private readonly bool _shuffle;
+    private readonly Func<RawSample, bool>? _keep;
 
     /// <param name="shards">The shard list, already in its canonical (sorted) order.</param>
     /// <param name="read">Reads one shard's rows in file order.</param>
     /// <param name="seed">The run's seed.</param>
     /// <param name="bufferSize">Samples held by the shuffle buffer.</param>
     /// <param name="shuffle">False for export and evaluation: shards and rows in file order.</param>
+    /// <param name="keep">
+    /// When given, only rows it accepts enter the order, before shuffling and numbering: training leaves out the
+    /// held-out rows this way (see <see cref="HoldoutSplit"/>).
+    /// </param>
     public SampleOrder(IReadOnlyList<string> shards, Func<string, CancellationToken, IAsyncEnumerable<RawSample>> read,
-        long seed, int bufferSize, bool shuffle)
+        long seed, int bufferSize, bool shuffle, Func<RawSample, bool>? keep = null)
     {
         ArgumentNullException.ThrowIfNull(shards);
         ArgumentNullException.ThrowIfNull(read);
@@ -36,6 +41,7 @@ public sealed class SampleOrder
         _seed = seed;
         _bufferSize = bufferSize;
         _shuffle = shuffle;
+        _keep = keep;
     }
 
     /// <summary>The shard list, in its canonical order.</summary>
@@ -57,6 +63,10 @@ public sealed class SampleOrder
         {
             await foreach (RawSample sample in ReadGuardedAsync(shard, onShardFailure, cancellationToken))
             {
+                if (_keep is not null && !_keep(sample))
+                {
+                    continue;
+                }
                 if (!_shuffle)
                 {
                     yield return new OrderedSample(epoch, index++, sample);

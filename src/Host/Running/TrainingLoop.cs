@@ -58,6 +58,12 @@ public sealed partial class TrainingLoop : IDisposable
 
     public long SamplesTrained => _progress.SamplesTrained;
 
+    /// <summary>
+    /// Called after each step, before that step's checkpoint, with the step, the samples trained and the stop token:
+    /// the place for work that must see the weights of one step, such as an evaluation.
+    /// </summary>
+    public Func<int, long, CancellationToken, Task>? AfterStep { get; init; }
+
     /// <summary>Where the run stands after the last step taken.</summary>
     public RunProgress Progress => _progress;
 
@@ -95,6 +101,10 @@ public sealed partial class TrainingLoop : IDisposable
             CountSkipped(result);
 
             Report(result, waited, batch.Length);
+            if (AfterStep is { } afterStep)
+            {
+                await afterStep(result.Step, SamplesTrained, _stopping);
+            }
             if (result.Step % _definition.Checkpoint.Every == 0)
             {
                 await SaveCheckpointAsync();

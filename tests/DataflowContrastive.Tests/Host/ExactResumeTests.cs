@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace DataflowContrastive.Tests.Host;
 
@@ -44,6 +45,11 @@ public sealed class ExactResumeTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(Checkpoint("reference", Steps), "optimizer.bin")),
             File.ReadAllBytes(Path.Combine(Checkpoint("interrupted", Steps), "optimizer.bin")));
         Assert.Equal(Progress("reference"), Progress("interrupted"));
+
+        // Evaluations every 3 steps drew nothing from the training's randomness, and the resumed process redid the
+        // ones its predecessor made after its last checkpoint: the same records, step for step.
+        Assert.Equal(Enumerable.Range(1, Steps / 3).Select(i => i * 3), Metrics("reference").Select(m => m.Step));
+        Assert.Equal(Metrics("reference").Select(m => m.Figures), Metrics("interrupted").Select(m => m.Figures));
     }
 
     [Fact]
@@ -73,6 +79,15 @@ public sealed class ExactResumeTests : IDisposable
             p.GetProperty("epoch").GetInt32(), p.GetProperty("next_index").GetInt64());
     }
 
+    // Each record of metrics.jsonl without its wall-clock time, which differs from run to run.
+    private (int Step, string Figures)[] Metrics(string run) =>
+        [.. File.ReadAllLines(Path.Combine(_work, run, "metrics.jsonl")).Select(line =>
+        {
+            JsonObject record = JsonNode.Parse(line)!.AsObject();
+            record.Remove("seconds");
+            return (record["step"]!.GetValue<int>(), record.ToJsonString());
+        })];
+
     private string WritePipeline(string name, int steps = Steps)
     {
         string path = Path.Combine(_work, name + ".yaml");
@@ -86,6 +101,7 @@ public sealed class ExactResumeTests : IDisposable
             train: {"{"} steps: {steps}, seed: 5, device: cpu, log_every: 1 {"}"}
             checkpoint: {"{"} every: 4, keep: 2 {"}"}
             export: {"{"} enabled: false {"}"}
+            eval: {"{"} holdout: 0.2, every: 3 {"}"}
             """);
         return path;
     }

@@ -1,0 +1,24 @@
+using DataflowContrastive.Augment;
+using DataflowContrastive.Host.Pipelines;
+using DataflowContrastive.Ingest;
+using DataflowContrastive.Train;
+
+namespace DataflowContrastive.Host.Running;
+
+/// <summary>The evaluation part of a training run: its evaluator and when it runs.</summary>
+public sealed partial class PipelineJob
+{
+    // The evaluator reads both splits in file order with its own reader, and embeds with the trainer's model.
+    private async Task<EvaluationSchedule> CreateEvaluationAsync(IReadOnlyList<string> shards, ClipTrainer trainer,
+        CaptionTokenizer tokenizer, CancellationToken cancellationToken)
+    {
+        PipelineDefinition d = _definition;
+        var order = new SampleOrder(shards, new ShardReader(d.Ingest()).ReadAsync, d.Train.Seed, 1, shuffle: false);
+        var options = new EvaluationOptions(d.Eval.Holdout, d.Eval.MaxSamples, d.Eval.KnnK, d.Batch.Size,
+            d.Images.Workers, (long)d.Eval.CacheMegabytes << 20);
+        var evaluator = new Evaluator(order, new ImageTransform(d.Augment(), d.Decode()), options, trainer.EmbedImages,
+            new EvaluationTexts(tokenizer, trainer.EmbedTexts));
+        MetricsLog log = await MetricsLog.OpenAsync(d.OutputDirectory, trainer.Step, cancellationToken);
+        return new EvaluationSchedule(evaluator, log, d.Eval.Every, _logger);
+    }
+}
