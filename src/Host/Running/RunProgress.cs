@@ -64,7 +64,7 @@ public static class RunFingerprint
     [
         "SourceFile", "Name", "OutputDirectory", "Source.Shards", "Source.Retries", "Source.RetryDelay",
         "Images.Workers", "Train.Device", "Train.LogEvery", "Train.Steps", "Train.Epochs", "Train.MaxSkippedSteps",
-        "Checkpoint", "Export",
+        "Checkpoint", "Export", "Serve",
     ];
 
     /// <summary>Computes the fingerprint of <paramref name="definition"/> over <paramref name="shards"/>.</summary>
