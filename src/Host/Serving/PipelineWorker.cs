@@ -22,6 +22,9 @@ public sealed partial class PipelineWorker
     private readonly ShardWork _work;
     private readonly ShardHasher _hasher = new();
 
+    /// <summary>Attempts at a shard whose work ends in a run error before the shard is rejected.</summary>
+    public const int MaxAttempts = 3;
+
     /// <param name="worker">This worker's name in the ledger's leases.</param>
     public PipelineWorker(ServedPipeline pipeline, IShardLedger ledger, string worker, TimeProvider time,
         ILoggerFactory loggers)
@@ -144,7 +147,8 @@ public sealed partial class PipelineWorker
         {
             ServeMetrics.Waited(Name, _time.GetUtcNow() - entry.FirstSeen);
         }
-        LogLeased(_logger, Name, lease.Path, entry?.Attempts ?? 1);
+        int attempts = entry?.Attempts ?? 1;
+        LogLeased(_logger, Name, lease.Path, attempts);
 
         var clock = Stopwatch.StartNew();
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -154,10 +158,18 @@ public sealed partial class PipelineWorker
         {
             result = await _work.RunAsync(lease, lost.Token);
         }
-        catch (PipelineRunException e)
+        catch (ShardRejectedException e)
         {
             await StopRenewingAsync(lost, renewing, stopping);
             await RejectAsync(lease, e.Message, stopping);
+            return;
+        }
+        catch (PipelineRunException e) when (attempts >= MaxAttempts && !stopping.IsCancellationRequested)
+        {
+            // A run error that keeps coming back on one shard is most likely the shard's data (no usable sample):
+            // the shard is set aside so the pipeline goes on with the others.
+            await StopRenewingAsync(lost, renewing, stopping);
+            await RejectAsync(lease, $"failed {attempts} times; last: {e.Message}", stopping);
             return;
         }
         catch (Exception) when (!stopping.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using DataflowContrastive.Host.Ledger;
+using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,11 @@ public sealed class ServeOptions
 
     /// <summary>This process's name in the ledgers' leases; by default machine name and process id.</summary>
     public string Worker { get; init; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>Opens a pipeline's shard ledger; <see cref="ServeLedgers.OpenAsync"/> unless a test says otherwise.
+    /// </summary>
+    public Func<PipelineDefinition, TimeProvider, CancellationToken, Task<IShardLedger>> OpenLedger { get; init; } =
+        ServeLedgers.OpenAsync;
 
     /// <summary>Retries of a failed pass with <see cref="Once"/>; without it, a failing pipeline retries for ever.
     /// </summary>
@@ -54,7 +60,7 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
         {
             await retry.ExecuteAsync(async token =>
             {
-                await using IShardLedger ledger = await ServeLedgers.OpenAsync(pipeline.Definition, time, token);
+                await using IShardLedger ledger = await options.OpenLedger(pipeline.Definition, time, token);
                 var worker = new PipelineWorker(pipeline, ledger, options.Worker, time, loggers);
                 await worker.ServeAsync(options.Once, () => health.Succeeded(pipeline.Name), token);
             }, stopping);

@@ -4,6 +4,7 @@ using DataflowContrastive.Host.Export;
 using DataflowContrastive.Host.Ledger;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
+using DataflowContrastive.Ingest;
 using Microsoft.Extensions.Logging;
 
 namespace DataflowContrastive.Host.Serving;
@@ -29,12 +30,14 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         Path.Combine("shards", $"{Path.GetFileNameWithoutExtension(shard)}-{contentHash[..12]}");
 
     /// <summary>
-    /// Does the work on <paramref name="lease"/>'s shard. Bad data throws <see cref="PipelineRunException"/> naming
-    /// the shard; a stop request returns a result marked stopped (training writes its checkpoint first).
+    /// Does the work on <paramref name="lease"/>'s shard. A shard whose data cannot serve throws
+    /// <see cref="ShardRejectedException"/>; a stop request returns a result marked stopped (training writes its
+    /// checkpoint first).
     /// </summary>
     public async Task<ShardResult> RunAsync(ShardLease lease, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(lease);
+        await CheckRowsAsync(lease.Path, stopping);
         string folder = ExportFolder(lease.Path, lease.ContentHash);
         string partial = Path.Combine(Definition.Export.Directory, folder + ".partial");
         if (Directory.Exists(partial))
@@ -62,7 +65,7 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         bool exported = Definition.Kind == PipelineKind.Export || Definition.Serve.Export;
         if (exported && summary.ExportedRows == 0)
         {
-            throw new PipelineRunException($"{lease.Path}: no row of the shard could be exported; rejections by " +
+            throw new ShardRejectedException($"{lease.Path}: no row of the shard could be exported; rejections by " +
                 $"reason: {string.Join(", ", summary.RejectedByReason)}");
         }
         IndexEntry? entry = exported ? Entry(lease, folder, partial, summary) : null;
@@ -79,6 +82,28 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
             Directory.Delete(final, recursive: true);
         }
         Directory.Move(final + ".partial", final);
+    }
+
+    // The footer says at once whether the file is a readable shard with enough rows; an I/O failure is no verdict
+    // on the data and fails the pass instead, to be retried.
+    private async Task CheckRowsAsync(string shard, CancellationToken cancellationToken)
+    {
+        long rows;
+        try
+        {
+            rows = await new ShardReader(Definition.Ingest()).CountRowsAsync(shard, cancellationToken);
+        }
+        catch (ShardException e) when (e.Code != ShardException.Unreadable)
+        {
+            throw new ShardRejectedException(e.Message, e);
+        }
+        int needed = Definition.Kind == PipelineKind.Train ? Definition.Batch.Size : 1;
+        if (rows < needed)
+        {
+            throw new ShardRejectedException(Definition.Kind == PipelineKind.Train
+                ? $"{shard}: holds {rows} rows, fewer than one batch of {needed}"
+                : $"{shard}: holds no rows");
+        }
     }
 
     private async Task<RunSummary> TrainAsync(ShardLease lease, string partial, CancellationToken stopping)
