@@ -53,13 +53,13 @@ public sealed class ServeProcessTests : IDisposable
     [Fact]
     public async Task A_service_killed_in_the_middle_of_a_shard_finishes_it_exactly_once_after_a_restart()
     {
-        string pipeline = ServeKit.WritePipeline(_work, "killed", "steps_per_shard: 30, lease_seconds: 3",
-            checkpointEvery: 5);
+        string pipeline = ServeKit.WritePipeline(_work, "killed", "steps_per_shard: 16, lease_seconds: 3",
+            checkpointEvery: 3);
         string shard = ServeKit.Drop(Path.Combine(_work, "in"), "coco-cc-00000.parquet");
 
         using (Process first = ServeKit.StartDfc("serve", pipeline, "--once"))
         {
-            (List<string> _, Task stepped) = ServeKit.Watch(first, "step 12/30");
+            (List<string> _, Task stepped) = ServeKit.Watch(first, "step 7/16");
             await stepped.WaitAsync(Patience);
             Assert.Equal(0, ServeKit.Kill(first.Id, "KILL"));
             await first.WaitForExitAsync().WaitAsync(Patience);
@@ -78,10 +78,10 @@ public sealed class ServeProcessTests : IDisposable
         Assert.Equal(shardRows, entry.Rows);
         Assert.Equal(shardRows, await RowsAsync(Out("killed", "embeddings"), entry.Files));
 
-        // The shard got its 30 steps once: the newest checkpoint is step 30, and none lies beyond it.
+        // The shard got its 16 steps once: the newest checkpoint is step 16, and none lies beyond it.
         string[] checkpoints = [.. Directory.GetDirectories(Out("killed", "checkpoints")).Select(Path.GetFileName)
             .Order(StringComparer.Ordinal)!];
-        Assert.Equal("step-00000030", checkpoints[^1]);
+        Assert.Equal("step-00000016", checkpoints[^1]);
     }
 
     [Fact]
