@@ -95,6 +95,13 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         }
         catch (ShardException e) when (e.Code != ShardException.Unreadable)
         {
+            // Recorded in the rejects files as a run would record it, as well as in the ledger.
+            await using (RunRecorder recorder = await RunRecorder.OpenPartsAsync(
+                Path.Combine(Definition.OutputDirectory, "rejects"), loggers.CreateLogger<ShardWork>(),
+                cancellationToken))
+            {
+                await recorder.RejectShardAsync(e, cancellationToken);
+            }
             throw new ShardRejectedException(e.Message, e);
         }
         int needed = Definition.Kind == PipelineKind.Train ? Definition.Batch.Size : 1;

@@ -75,6 +75,8 @@ public sealed class ServeServiceTests : IDisposable
         IReadOnlyList<LedgerEntry> entries = await ledger.ListAsync("mixed", default);
         Assert.Equal([(broken, ShardState.Rejected), (good, ShardState.Done)], entries.Select(e => (e.Path, e.State)));
         Assert.Contains("a-broken.parquet", entries[0].Reason, StringComparison.Ordinal);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_work, "mixed-out", "rejects"), "*.parquet",
+            SearchOption.AllDirectories));
         Assert.Equal([good], ServeKit.Index(Path.Combine(_work, "mixed-out", "embeddings")).Select(e => e.Source));
     }
 
