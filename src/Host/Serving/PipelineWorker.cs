@@ -89,6 +89,7 @@ public sealed partial class PipelineWorker
                 return;
             }
             await WorkAsync(lease, stopping);
+            await CountWaitingAsync(stopping);
         }
     }
 
@@ -116,10 +117,17 @@ public sealed partial class PipelineWorker
         }
 
         int added = await _ledger.RecordSeenAsync(Name, seen, stopping);
-        IReadOnlyList<LedgerEntry> entries = await _ledger.ListAsync(Name, stopping);
+        long waiting = await CountWaitingAsync(stopping);
+        LogScanned(_logger, Name, seen.Count, added, waiting);
+    }
+
+    // Shards new or in progress, also set as the pipeline's queue depth.
+    private async Task<long> CountWaitingAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<LedgerEntry> entries = await _ledger.ListAsync(Name, cancellationToken);
         long waiting = entries.Count(e => e.State is ShardState.New or ShardState.InProgress);
         ServeMetrics.QueueDepth(Name, waiting);
-        LogScanned(_logger, Name, seen.Count, added, waiting);
+        return waiting;
     }
 
     // True after waiting for the earliest lease held by another worker to expire; false when none is held.

@@ -23,8 +23,12 @@ public static class ServeMetrics
     private static readonly Counter<long> Shards = Meter.CreateCounter<long>("dfc.serve.shards", "{shard}",
         "Shards finished, by outcome: done, rejected, lost (the lease went to another worker), failed.");
 
-    private static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("dfc.serve.queue_wait", "s",
-        "Time from a shard's first sighting to its lease.");
+    // Shards wait from seconds (a watched folder) to a day (a daily schedule).
+    private static readonly Histogram<double> QueueWait = Meter.CreateHistogram("dfc.serve.queue_wait", "s",
+        "Time from a shard's first sighting to its lease.", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600],
+        });
 
     static ServeMetrics()
     {

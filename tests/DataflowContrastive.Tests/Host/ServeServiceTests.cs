@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using DataflowContrastive.Host.Ledger;
 using DataflowContrastive.Host.Running;
 using DataflowContrastive.Host.Serving;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -41,7 +43,7 @@ public sealed class ServeServiceTests : IDisposable
             Once = true,
             OpenLedger = (d, _, _) => Task.FromResult<IShardLedger>(ledgers[d.Name]),
         };
-        int exitCode = await RunAsync(options);
+        (int exitCode, HealthReport health) = await RunAsync(options);
 
         // One pass and its two retries, each failing at its first ledger call; the other pipeline did its shard.
         Assert.Equal(3, failedCalls);
@@ -49,6 +51,8 @@ public sealed class ServeServiceTests : IDisposable
         LedgerEntry done = Assert.Single(await ledgers["working"].ListAsync("working", default));
         Assert.Equal((shard, ShardState.Done), (done.Path, done.State));
         Assert.Single(ServeKit.Index(Path.Combine(_work, "working-out", "embeddings")));
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        Assert.Equal("failing: the ledger's disk is gone", health.Entries["pipelines"].Description);
     }
 
     [Fact]
@@ -63,8 +67,29 @@ public sealed class ServeServiceTests : IDisposable
         ServedPipeline pipeline = ServedPipeline.Load(ServeKit.WritePipeline(_work, "mixed",
             "settle_seconds: 0, steps_per_shard: 2"));
         var ledger = new InMemoryShardLedger(TimeProvider.System);
+        var outcomes = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "dfc.serve.shards")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            Dictionary<string, object?> byName = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+            if (Equals(byName["pipeline"], "mixed"))
+            {
+                lock (outcomes)
+                {
+                    outcomes.Add((string)byName["outcome"]!);
+                }
+            }
+        });
+        listener.Start();
 
-        int exitCode = await RunAsync(new ServeOptions
+        (int exitCode, HealthReport health) = await RunAsync(new ServeOptions
         {
             Pipelines = [pipeline],
             Once = true,
@@ -72,6 +97,8 @@ public sealed class ServeServiceTests : IDisposable
         });
 
         Assert.Equal(0, exitCode);
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        Assert.Equal(["rejected", "done"], outcomes);
         IReadOnlyList<LedgerEntry> entries = await ledger.ListAsync("mixed", default);
         Assert.Equal([(broken, ShardState.Rejected), (good, ShardState.Done)], entries.Select(e => (e.Path, e.State)));
         Assert.Contains("a-broken.parquet", entries[0].Reason, StringComparison.Ordinal);
@@ -80,14 +107,16 @@ public sealed class ServeServiceTests : IDisposable
         Assert.Equal([good], ServeKit.Index(Path.Combine(_work, "mixed-out", "embeddings")).Select(e => e.Source));
     }
 
-    private static async Task<int> RunAsync(ServeOptions options)
+    private static async Task<(int ExitCode, HealthReport Health)> RunAsync(ServeOptions options)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddServe(options, TimeSpan.FromSeconds(30));
         using IHost host = builder.Build();
         RunOutcome outcome = host.Services.GetRequiredService<RunOutcome>();
-        await host.RunAsync().WaitAsync(TimeSpan.FromSeconds(180));
-        return outcome.ExitCode;
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync();
+        await host.WaitForShutdownAsync().WaitAsync(TimeSpan.FromSeconds(180));
+        return (outcome.ExitCode, await health.CheckHealthAsync());
     }
 }
