@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DataflowContrastive.Host.Ledger;
 
 namespace DataflowContrastive.Tests.Host;
 
@@ -37,8 +38,8 @@ public sealed class ServeProcessTests : IDisposable
         await dfc.WaitForExitAsync().WaitAsync(Patience);
         Assert.Equal(0, dfc.ExitCode);
 
-        var ledger = ServeKit.Ledger(Out("watched", "ledger.json"));
-        Assert.Equal([(first, "done", 1), (second, "done", 1)], ledger);
+        var ledger = await ServeKit.LedgerAsync(pipeline);
+        Assert.Equal([(first, ShardState.Done, 1), (second, ShardState.Done, 1)], ledger);
         var index = ServeKit.Index(Out("watched", "embeddings"));
         Assert.Equal([first, second], index.Select(e => e.Source));
         foreach ((string source, long rows, string _, string[] files) in index)
@@ -72,7 +73,7 @@ public sealed class ServeProcessTests : IDisposable
 
         Assert.True(second.ExitCode == 0, string.Join('\n', lines));
         Assert.Contains(lines, l => l.Contains("Resuming from", StringComparison.Ordinal));
-        Assert.Equal([(shard, "done", 2)], ServeKit.Ledger(Out("killed", "ledger.json")));
+        Assert.Equal([(shard, ShardState.Done, 2)], await ServeKit.LedgerAsync(pipeline));
         var entry = Assert.Single(ServeKit.Index(Out("killed", "embeddings")));
         long shardRows = await ServeKit.RowsAsync(shard);
         Assert.Equal(shardRows, entry.Rows);
@@ -99,7 +100,7 @@ public sealed class ServeProcessTests : IDisposable
 
         Assert.True(dfc.ExitCode == 0, string.Join('\n', lines));
         Assert.Single(Directory.GetDirectories(Out("stopped", "checkpoints")));
-        Assert.Equal("in_progress", Assert.Single(ServeKit.Ledger(Out("stopped", "ledger.json"))).State);
+        Assert.Equal(ShardState.InProgress, Assert.Single(await ServeKit.LedgerAsync(pipeline)).State);
         Assert.Empty(ServeKit.Index(Out("stopped", "embeddings")));
     }
 

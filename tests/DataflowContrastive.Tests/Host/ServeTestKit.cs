@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using DataflowContrastive.Host.Ledger;
+using DataflowContrastive.Host.Serving;
 using Parquet;
 
 namespace DataflowContrastive.Tests.Host;
@@ -272,12 +273,17 @@ public static class ServeKit
             e.GetProperty("files").EnumerateArray().Select(f => f.GetString()!).ToArray()))];
     }
 
-    /// <summary>The entries of a ledger file: (path, state, attempts).</summary>
-    public static List<(string Path, string State, int Attempts)> Ledger(string ledgerFile)
+    /// <summary>
+    /// The ledger entries of the pipeline file at <paramref name="pipelineFile"/>, read through the ledger that
+    /// <c>dfc serve</c> opens for it: (path, state, attempts).
+    /// </summary>
+    public static async Task<List<(string Path, ShardState State, int Attempts)>> LedgerAsync(string pipelineFile)
     {
-        using JsonDocument ledger = JsonDocument.Parse(File.ReadAllText(ledgerFile));
-        return [.. ledger.RootElement.EnumerateArray().Select(e => (e.GetProperty("path").GetString()!,
-            e.GetProperty("state").GetString()!, e.GetProperty("attempts").GetInt32()))];
+        ServedPipeline pipeline = ServedPipeline.Load(pipelineFile);
+        await using IShardLedger ledger = await ServeLedgers.OpenAsync(pipeline.Definition, TimeProvider.System,
+            CancellationToken.None);
+        IReadOnlyList<LedgerEntry> entries = await ledger.ListAsync(pipeline.Name, CancellationToken.None);
+        return [.. entries.Select(e => (e.Path, e.State, e.Attempts))];
     }
 
     /// <summary>Starts <c>dfc</c> with its output redirected.</summary>
