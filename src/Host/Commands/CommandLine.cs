@@ -9,6 +9,7 @@ public static class CommandLine
         commands:
           run PIPELINE.yaml        train as the pipeline file says, then export embeddings
                                    (or, with kind: export, only export with a trained checkpoint)
+          serve PIPELINE.yaml...   the long-lived service: train on and export new shards as they come (--help)
           export --help            embed shards with a trained checkpoint, no training
           pack --help              turn local images and captions into Parquet shards
           inspect PATH...          read and decode shards as a run would and print the accounting (--help)
@@ -32,6 +33,8 @@ public static class CommandLine
                 return await RunCommand.RunAsync(rest, cancellationToken);
             case "inspect":
                 return await InspectCommand.RunAsync(rest, cancellationToken);
+            case "serve":
+                return await ServeCommand.RunAsync(rest, cancellationToken);
             case "export":
                 return await ExportCommand.RunAsync(rest, cancellationToken);
             case "pack":

@@ -13,11 +13,19 @@ public static class ShardLedger
         CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(time);
-        LedgerSpec parsed = LedgerSpec.Parse(spec, defaultSqlitePath);
-        return parsed.Backend switch
+        return await OpenAsync(LedgerSpec.Parse(spec, defaultSqlitePath), time, cancellation);
+    }
+
+    /// <summary>Opens the ledger of a parsed spec, creating its table if missing.</summary>
+    public static async Task<IShardLedger> OpenAsync(LedgerSpec spec, TimeProvider time,
+        CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(time);
+        return spec.Backend switch
         {
-            LedgerBackend.Sqlite => await SqliteShardLedger.OpenAsync(parsed.Target, time, cancellation),
-            _ => await PostgresShardLedger.OpenAsync(parsed.Target, time, cancellation),
+            LedgerBackend.Sqlite => await SqliteShardLedger.OpenAsync(spec.Target, time, cancellation),
+            _ => await PostgresShardLedger.OpenAsync(spec.Target, time, cancellation),
         };
     }
 }

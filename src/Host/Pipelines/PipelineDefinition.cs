@@ -79,6 +79,9 @@ public sealed class PipelineDefinition
 
     public EvalSettings Eval { get; } = new();
 
+    /// <summary>How <c>dfc serve</c> runs the pipeline; <c>dfc run</c> ignores these.</summary>
+    public ServeSettings Serve { get; } = new();
+
     /// <summary>The folder for everything a run writes: rejects, summary, and by default checkpoints and embeddings.
     /// </summary>
     public string OutputDirectory { get; internal set; } = "";
@@ -269,4 +272,43 @@ public sealed class EvalSettings
 
     /// <summary>MiB of decoded evaluation images kept between evaluations.</summary>
     public int CacheMegabytes { get; internal set; } = 1024;
+}
+
+/// <summary>
+/// How <c>dfc serve</c> runs the pipeline: what starts a pass (a schedule, a watch on the source folders), what each
+/// new shard gets (training steps, an export), and where the shard ledger lives.
+/// </summary>
+public sealed class ServeSettings
+{
+    /// <summary>A cron expression (5 fields, or 6 with seconds first) that starts a pass; null for none.</summary>
+    public string? Schedule { get; internal set; }
+
+    /// <summary>The IANA time zone the schedule is read in; UTC by default.</summary>
+    public string TimeZone { get; internal set; } = "UTC";
+
+    /// <summary>True to start a pass when a file appears in the source folders.</summary>
+    public bool Watch { get; internal set; }
+
+    /// <summary>Time between full rescans while watching, which catch what a file-system watcher missed.</summary>
+    public TimeSpan Rescan { get; internal set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A shard modified more recently than this is left for a later pass: it may still be being written.
+    /// </summary>
+    public TimeSpan Settle { get; internal set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Optimizer steps taken on each new shard (training pipelines).</summary>
+    public int StepsPerShard { get; internal set; } = 100;
+
+    /// <summary>True to export each new shard's embeddings and publish them in the index.</summary>
+    public bool Export { get; internal set; } = true;
+
+    /// <summary>The ledger: empty for a file in the output folder, or a spec such as <c>sqlite:PATH</c>.</summary>
+    public string Ledger { get; internal set; } = "";
+
+    /// <summary>How long a shard's lease lasts; it is renewed at a third of that while the shard is worked on.
+    /// </summary>
+    public TimeSpan Lease { get; internal set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The first delay before a failed pass is retried; it doubles up to ten minutes.</summary>
+    public TimeSpan RetryDelay { get; internal set; } = TimeSpan.FromSeconds(5);
 }

@@ -171,7 +171,69 @@ public static class PipelineKeys
             (v, d, _) => d.Eval.KnnK = Int32(v, 1, 100_000)),
         new("eval.cache_mb", "1024", "MiB of decoded evaluation images kept between evaluations (0: decode each time).",
             (v, d, _) => d.Eval.CacheMegabytes = Int32(v, 0, 1_048_576)),
+        new("serve.schedule", "none", "`dfc serve`: a cron expression (5 fields, or 6 with seconds) starting a pass.",
+            (v, d, _) => d.Serve.Schedule = Cron(v)),
+        new("serve.time_zone", "UTC", "`dfc serve`: the IANA time zone the schedule is read in (`Europe/Berlin`).",
+            (v, d, _) => d.Serve.TimeZone = Zone(v)),
+        new("serve.watch", "false", "`dfc serve`: start a pass when a shard appears in the source folders.",
+            (v, d, _) => d.Serve.Watch = Bool(v)),
+        new("serve.rescan_seconds", "60", "`dfc serve`: seconds between full rescans while watching.",
+            (v, d, _) => d.Serve.Rescan = TimeSpan.FromSeconds(Int32(v, 1, 86_400))),
+        new("serve.settle_seconds", "2", "`dfc serve`: a shard modified more recently waits for a later pass.",
+            (v, d, _) => d.Serve.Settle = TimeSpan.FromSeconds(Int32(v, 0, 3_600))),
+        new("serve.steps_per_shard", "100", "`dfc serve`: optimizer steps per new shard, from the newest checkpoint.",
+            (v, d, _) => d.Serve.StepsPerShard = Int32(v, 1, int.MaxValue)),
+        new("serve.export", "true", "`dfc serve`: export each new shard's embeddings and list them in `index.json`.",
+            (v, d, _) => d.Serve.Export = Bool(v)),
+        new("serve.ledger", "OUTPUT/ledger.db", "`dfc serve`: the shard ledger: `sqlite:PATH` or PostgreSQL (see Shard ledger).",
+            (v, d, _) => d.Serve.Ledger = Ledger(v)),
+        new("serve.lease_seconds", "300", "`dfc serve`: how long a worker holds a shard between renewals.",
+            (v, d, _) => d.Serve.Lease = TimeSpan.FromSeconds(Int32(v, 3, 86_400))),
+        new("serve.retry_delay_seconds", "5", "`dfc serve`: first wait before a failed pass is retried (doubles).",
+            (v, d, _) => d.Serve.RetryDelay = TimeSpan.FromSeconds(Int32(v, 1, 3_600))),
     ];
+
+    private static string Cron(YamlNode node)
+    {
+        string text = Text(node);
+        try
+        {
+            _ = Serving.ServeSchedule.ParseCron(text);
+            return text;
+        }
+        catch (Cronos.CronFormatException e)
+        {
+            throw new FormatException($"not a cron expression ({e.Message})", e);
+        }
+    }
+
+    private static string Ledger(YamlNode node)
+    {
+        string text = Text(node);
+        try
+        {
+            _ = DataflowContrastive.Host.Ledger.LedgerSpec.Parse(text, "ledger.db");
+            return text;
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException(e.Message, e);
+        }
+    }
+
+    private static string Zone(YamlNode node)
+    {
+        string text = Text(node);
+        try
+        {
+            _ = TimeZoneInfo.FindSystemTimeZoneById(text);
+            return text;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new FormatException($"unknown time zone '{text}'; name an IANA zone such as Europe/Berlin", e);
+        }
+    }
 
     private static string Text(YamlNode node)
     {

@@ -9,6 +9,12 @@ public sealed class RunOptions
 {
     /// <summary>Resume from a checkpoint even when it was made from other data or settings.</summary>
     public bool ResumeAnyway { get; init; }
+
+    /// <summary>
+    /// Continue from a checkpoint made from other shards with its weights, optimizer and step, starting the new
+    /// shards from their beginning (<c>dfc serve</c>); every other setting must still match.
+    /// </summary>
+    public bool ContinueOnNewShards { get; init; }
 }
 
 /// <summary>The process exit code that a hosted run leaves for <c>Program</c> to return.</summary>

@@ -153,6 +153,11 @@ public sealed partial class PipelineJob
             LogResuming(_logger, checkpoint.Path, checkpoint.Step, saved!.Epoch, saved.NextIndex);
             return saved;
         }
+        if (_options.ContinueOnNewShards && saved is not null && OnlyShardsDiffer(saved.Fingerprint, fingerprint))
+        {
+            LogContinuing(_logger, checkpoint.Path, checkpoint.Step);
+            return fresh with { SamplesTrained = saved.SamplesTrained };
+        }
         if (!_options.ResumeAnyway)
         {
             throw new PipelineRunException(
@@ -163,6 +168,11 @@ public sealed partial class PipelineJob
         LogResumingAnyway(_logger, checkpoint.Path, checkpoint.Step, string.Join("; ", differences));
         return fresh with { SamplesTrained = saved?.SamplesTrained ?? 0 };
     }
+
+    private static bool OnlyShardsDiffer(IReadOnlyDictionary<string, string> saved,
+        IReadOnlyDictionary<string, string> current) =>
+        RunFingerprint.Differences(saved.Where(p => p.Key != "shards").ToDictionary(),
+            current.Where(p => p.Key != "shards").ToDictionary()).Count == 0;
 
     // With epochs, the schedule needs a step count up front: row counts come from the shard footers, unread.
     private async Task<int> StepsForEpochsAsync(ShardReader reader, IReadOnlyList<string> shards,
@@ -290,6 +300,10 @@ public sealed partial class PipelineJob
         Message = "Resuming anyway from {Checkpoint} (step {Step}) with its weights, optimizer and step; the data " +
                   "starts from the beginning, since {Differences}")]
     private static partial void LogResumingAnyway(ILogger logger, string checkpoint, int step, string differences);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information,
+        Message = "Continuing from {Checkpoint} (step {Step}) on new shards, from their beginning")]
+    private static partial void LogContinuing(ILogger logger, string checkpoint, int step);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "Pipeline {Pipeline}: {Shards} shards, {TotalSteps} steps on {Device}")]

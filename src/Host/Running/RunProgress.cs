@@ -65,7 +65,7 @@ public static class RunFingerprint
     [
         "SourceFile", "Name", "OutputDirectory", "Source.Shards", "Source.Retries", "Source.RetryDelay",
         "Images.Workers", "Train.Device", "Train.LogEvery", "Train.Steps", "Train.Epochs", "Train.MaxSkippedSteps",
-        "Checkpoint", "Export", "Eval",
+        "Checkpoint", "Export", "Eval", "Serve",
     ];
 
     /// <summary>Computes the fingerprint of <paramref name="definition"/> over <paramref name="shards"/>.</summary>

@@ -94,6 +94,7 @@ public sealed partial class TrainingLoop : IDisposable
                 return;
             }
             TimeSpan waited = _sinceStep.Elapsed;
+            StageMetrics.Waited("train", waited);
             PreparedSample.Collate(batch, _images.Length / _definition.Batch.Size, _images, _tokens);
             StepResult result = _trainer.TrainStep(_images, _tokens, batch.Length);
             _sinceStep.Restart();
