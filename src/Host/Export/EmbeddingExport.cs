@@ -92,7 +92,8 @@ public sealed class EmbeddingExport
         ArgumentNullException.ThrowIfNull(order);
         var clock = Stopwatch.StartNew();
         ExportSettings export = _definition.Export;
-        ExportedModel model = _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Network), null);
+        ExportedModel model =
+            _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Network), null);
         Directory.CreateDirectory(export.Directory);
         if (export.SaveSafetensors)
         {

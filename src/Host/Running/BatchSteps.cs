@@ -6,7 +6,7 @@ using TorchSharp;
 
 namespace DataflowContrastive.Host.Running;
 
-/// <summary>One optimizer step on a batch of prepared samples, in the way the pipeline's mode makes its pairs.</summary>
+/// <summary>One optimizer step on a batch of prepared samples, made into pairs as the pipeline's mode says.</summary>
 public interface IBatchStep
 {
     /// <summary>Collates <paramref name="batch"/> into the step's buffers and trains on it.</summary>

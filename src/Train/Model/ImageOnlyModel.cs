@@ -51,7 +51,7 @@ public sealed class ImageOnlyModel : nn.Module
         return nn.functional.normalize(_backbone.forward(images), dim: -1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Maps images (N, 3, S, S) through backbone and head to L2-normalised projections (N, EmbedDim).</summary>
+    /// <summary>Maps images (N, 3, S, S) through backbone and head to unit-length projections (N, EmbedDim).</summary>
     public Tensor Project(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);

@@ -24,7 +24,8 @@ public abstract class ContrastiveTrainer : IDisposable
     private readonly int _totalSteps;
     private readonly AdamW _optimizer;
 
-    /// <summary>Builds the model with <paramref name="create"/> under <paramref name="seed"/>, then AdamW over it.</summary>
+    /// <summary>Builds the model with <paramref name="create"/> under <paramref name="seed"/>, then AdamW over it.
+    /// </summary>
     /// <param name="create">Makes the model; called once, while torch is seeded.</param>
     /// <param name="optimizer">AdamW and schedule settings; validated here.</param>
     /// <param name="totalSteps">Length of the run, for the cosine schedule; at least 1.</param>
@@ -75,8 +76,8 @@ public abstract class ContrastiveTrainer : IDisposable
     internal AdamW Optimizer => _optimizer;
 
     /// <summary>
-    /// Embeds <paramref name="count"/> images for export and evaluation; returns count·<see cref="ImageEmbeddingWidth"/>
-    /// floats, each row of unit length.
+    /// Embeds <paramref name="count"/> images for export and evaluation; returns
+    /// count·<see cref="ImageEmbeddingWidth"/> floats, each row of unit length.
     /// </summary>
     public float[] EmbedImages(ReadOnlySpan<float> images, int count)
     {

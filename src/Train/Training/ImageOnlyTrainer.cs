@@ -15,7 +15,8 @@ public sealed class ImageOnlyTrainer : ContrastiveTrainer
 {
     private readonly double _temperature;
 
-    /// <summary>Builds the model on <paramref name="device"/> with weights drawn from <paramref name="seed"/>.</summary>
+    /// <summary>Builds the model on <paramref name="device"/> with weights drawn from <paramref name="seed"/>.
+    /// </summary>
     /// <param name="model">Backbone and head shapes; validated here.</param>
     /// <param name="optimizer">AdamW and schedule settings; validated here.</param>
     /// <param name="totalSteps">Length of the run, for the cosine schedule; at least 1.</param>
@@ -46,7 +47,8 @@ public sealed class ImageOnlyTrainer : ContrastiveTrainer
     /// <inheritdoc/>
     protected override int ImageSize => Model.Options.ImageSize;
 
-    /// <summary>One AdamW step of SimCLR: each view's positive is its twin, the other 2N−2 views its negatives.</summary>
+    /// <summary>One AdamW step of SimCLR: each view's positive is its twin, the other 2N−2 views its negatives.
+    /// </summary>
     /// <param name="views">2N·3·S·S floats: the N first views, then the N second views, CHW, normalised.</param>
     /// <param name="samples">N, at least 1.</param>
     public StepResult TrainStepNtXent(ReadOnlySpan<float> views, int samples)

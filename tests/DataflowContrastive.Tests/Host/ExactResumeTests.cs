@@ -12,7 +12,6 @@ namespace DataflowContrastive.Tests.Host;
 public sealed class ExactResumeTests : IDisposable
 {
     private const int Steps = 36;
-    private const string CrashVariable = "DATAFLOWCONTRASTIVE_CRASH_IN_CHECKPOINT";
 
     private readonly string _work = Directory.CreateTempSubdirectory("dfc-resume-").FullName;
 
@@ -59,7 +58,7 @@ public sealed class ExactResumeTests : IDisposable
         await File.WriteAllTextAsync(pipeline, (await File.ReadAllTextAsync(pipeline)).Replace(
             "seed: 5", "seed: 6", StringComparison.Ordinal).Replace("steps: 4", "steps: 6", StringComparison.Ordinal));
 
-        (int exitCode, string output) = await RunCapturingAsync(pipeline);
+        (int exitCode, string output) = await DfcProcess.RunCapturingAsync(pipeline);
 
         Assert.Equal(1, exitCode);
         Assert.Contains("train.seed was 5, is now 6", output, StringComparison.Ordinal);
@@ -103,7 +102,7 @@ public sealed class ExactResumeTests : IDisposable
         int? crashInCheckpointAt)
     {
         var stepLogged = new TaskCompletionSource();
-        using Process dfc = Start(pipeline, crashInCheckpointAt, redirect: false, line =>
+        using Process dfc = DfcProcess.Start(pipeline, crashInCheckpointAt, redirect: false, line =>
         {
             if (killAfter is { } kill && line.Contains($"step {kill.Step}/{Steps} ", StringComparison.Ordinal))
             {
@@ -118,38 +117,5 @@ public sealed class ExactResumeTests : IDisposable
         }
         await exited.WaitAsync(TimeSpan.FromMinutes(3));
         return dfc.ExitCode;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunCapturingAsync(string pipeline)
-    {
-        using Process dfc = Start(pipeline, crashInCheckpointAt: null, redirect: true, _ => { });
-        string output = await dfc.StandardOutput.ReadToEndAsync();
-        await dfc.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (dfc.ExitCode, output);
-    }
-
-    private static Process Start(string pipeline, int? crashInCheckpointAt, bool redirect, Action<string> onLine)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = !redirect,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dfc.dll"));
-        start.ArgumentList.Add("run");
-        start.ArgumentList.Add(pipeline);
-        start.Environment[CrashVariable] =
-            crashInCheckpointAt?.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Process dfc = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        if (!redirect)
-        {
-            // Read the output as it comes, which also keeps the child from blocking on a full pipe.
-            dfc.OutputDataReceived += (_, e) => onLine(e.Data ?? "");
-            dfc.ErrorDataReceived += (_, _) => { };
-            dfc.BeginOutputReadLine();
-            dfc.BeginErrorReadLine();
-        }
-        return dfc;
     }
 }
