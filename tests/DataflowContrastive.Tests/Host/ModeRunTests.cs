@@ -54,6 +54,14 @@ public sealed partial class ModeRunTests : IDisposable
         using JsonDocument manifest = JsonDocument.Parse(
             await File.ReadAllTextAsync(Path.Combine(embeddings, "manifest.json")));
         Assert.Equal("image", manifest.RootElement.GetProperty("embeddings").GetString());
+
+        // dfc export takes the mode from the checkpoint: image embeddings alone, even when both are asked for.
+        string exported = Path.Combine(_work, mode + "-export");
+        Assert.Equal(0, await CommandLine.DispatchAsync(["export", "--checkpoint",
+            Path.Combine(_work, mode, "checkpoints"), "--out", exported, "--layout", "clip-retrieval", "--embeddings",
+            "both", "--device", "cpu", shards], CancellationToken.None));
+        Assert.True(File.Exists(Path.Combine(exported, "embeddings", "img_emb", "img_emb_0.npy")));
+        Assert.False(Directory.Exists(Path.Combine(exported, "embeddings", "text_emb")));
     }
 
     [Fact]
