@@ -143,6 +143,9 @@ def main():
             clip_case(f"{mode}: very large logits", torch.randn(5, 6) * 300, torch.randn(5, 6) * 300, init, dup, mode),
             clip_case(f"{mode}: logit scale above the clamp", images5, texts5, 7.5, dup, mode),
         ]
+    # The lowest loss.temperature a pipeline file accepts; drawn last, so the cases above keep their inputs.
+    nt_xent_cases.append(nt_xent_case("temperature at its clamp", normalized(6, 5), 0.01))
+    supcon_cases.append(supcon_case("temperature at its clamp", normalized(8, 5), labels, 0.01))
     OUT.mkdir(parents=True, exist_ok=True)
     for file, cases in [("nt_xent.json", nt_xent_cases), ("supcon.json", supcon_cases),
                         ("clip_false_negatives.json", clip_cases)]:

@@ -31,6 +31,9 @@ public static class PackCommand
           --prefix NAME                 shard names NAME-00000.parquet, ... (default shard)
           --caption-template TEXT       caption of a class-folder image; {label} is replaced by the folder name
                                         (default "a photo of a {label}.", as CLIP's zero-shot prompts)
+          --per-class N                 class folders: only the first N images of each class, in file-name order
+          --skip-per-class M            class folders: leave out the first M images of each class first (default
+                                        0), so that two packs can take disjoint, fixed splits
           --out DIR                     output folder
 
         An image that is missing or whose header cannot be read is left out and named on standard error; the rest is
@@ -172,6 +175,10 @@ public static class PackCommand
 
         public string CaptionTemplate { get; private set; } = "a photo of a {label}.";
 
+        public int? PerClass { get; private set; }
+
+        public int SkipPerClass { get; private set; }
+
         public string Out { get; private set; } = "";
 
         public ShardWriterOptions WriterOptions { get; private set; } = new();
@@ -202,6 +209,8 @@ public static class PackCommand
                     case "--row-group-size": rowGroupSize = Number(args[i], value); break;
                     case "--prefix": prefix = value; break;
                     case "--caption-template": parsed.CaptionTemplate = value; break;
+                    case "--per-class": parsed.PerClass = Number(args[i], value); break;
+                    case "--skip-per-class": parsed.SkipPerClass = Number(args[i], value); break;
                     case "--out": parsed.Out = value; break;
                     default: throw new ArgumentException($"unknown option '{args[i]}'.");
                 }
@@ -225,6 +234,10 @@ public static class PackCommand
             {
                 throw new ArgumentException("--captions-per-image must be at least 1.");
             }
+            if (parsed.PerClass < 1 || parsed.SkipPerClass < 0)
+            {
+                throw new ArgumentException("--per-class must be at least 1 and --skip-per-class at least 0.");
+            }
             // Class folders always carry labels, even when a source without labels is packed first.
             parsed.WriterOptions = new ShardWriterOptions
             {
@@ -241,10 +254,8 @@ public static class PackCommand
             IEnumerable<PackItem> all = Coco
                 .SelectMany(c => PackSources.FromCocoCaptions(c.Json, c.Images, Licenses, CaptionsPerImage))
                 .Concat(Tables.SelectMany(PackSources.FromTable))
-                .Concat(ClassFolders.SelectMany(PackSources.FromClassFolders).Select(item => item with
-                {
-                    Caption = item.Caption ?? CaptionTemplate.Replace("{label}", item.Label, StringComparison.Ordinal),
-                }));
+                .Concat(ClassFolders.SelectMany(folder => PickPerClass(PackSources.FromClassFolders(folder)))
+                    .Select(item => item with { Caption = item.Caption ?? CaptionFor(item.Label) }));
             foreach (PackItem item in all)
             {
                 if (item.Path is not null)
@@ -252,6 +263,24 @@ public static class PackCommand
                     packedPaths.Add(item.Path);
                 }
                 yield return item;
+            }
+        }
+
+        private string CaptionFor(string? label) =>
+            CaptionTemplate.Replace("{label}", label, StringComparison.Ordinal);
+
+        // Class folders come one class after another, files in name order: a count per label picks a fixed split.
+        private IEnumerable<PackItem> PickPerClass(IEnumerable<PackItem> items)
+        {
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (PackItem item in items)
+            {
+                string label = item.Label ?? "";
+                int position = seen[label] = seen.GetValueOrDefault(label) + 1;
+                if (position > SkipPerClass && (PerClass is null || position <= SkipPerClass + PerClass))
+                {
+                    yield return item;
+                }
             }
         }
 

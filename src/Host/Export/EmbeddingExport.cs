@@ -54,7 +54,7 @@ public sealed class EmbeddingExport
     public const string SafetensorsFile = "model.safetensors";
 
     private readonly PipelineDefinition _definition;
-    private readonly ClipTrainer _trainer;
+    private readonly ContrastiveTrainer _trainer;
     private readonly SamplePreparer _preparer;
     private readonly RunRecorder _recorder;
     private readonly ExportedModel? _model;
@@ -64,7 +64,7 @@ public sealed class EmbeddingExport
     /// <param name="preparer">Decodes and tokenises samples.</param>
     /// <param name="recorder">Counts and records rejected samples.</param>
     /// <param name="model">The model's identity; by default the trainer's step and the weights' fingerprint.</param>
-    public EmbeddingExport(PipelineDefinition definition, ClipTrainer trainer, SamplePreparer preparer,
+    public EmbeddingExport(PipelineDefinition definition, ContrastiveTrainer trainer, SamplePreparer preparer,
         RunRecorder recorder, ExportedModel? model = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -78,9 +78,13 @@ public sealed class EmbeddingExport
         _model = model;
     }
 
-    private bool Images => _definition.Export.Embeddings != ExportEmbeddings.Text;
+    // An image-only model (SimCLR, SupCon) has no text encoder: its exports hold image embeddings alone.
+    private ExportEmbeddings Embeddings =>
+        _trainer is ClipTrainer ? _definition.Export.Embeddings : ExportEmbeddings.Image;
 
-    private bool Texts => _definition.Export.Embeddings != ExportEmbeddings.Image;
+    private bool Images => Embeddings != ExportEmbeddings.Text;
+
+    private bool Texts => Embeddings != ExportEmbeddings.Image;
 
     /// <summary>Exports every sample of <paramref name="order"/>'s first epoch (give it an unshuffled order).</summary>
     public async Task<ExportResult> RunAsync(SampleOrder order, CancellationToken cancellationToken)
@@ -88,21 +92,22 @@ public sealed class EmbeddingExport
         ArgumentNullException.ThrowIfNull(order);
         var clock = Stopwatch.StartNew();
         ExportSettings export = _definition.Export;
-        ExportedModel model = _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Model), null);
+        ExportedModel model =
+            _model ?? new ExportedModel(_trainer.Step, Safetensors.Fingerprint(_trainer.Network), null);
         Directory.CreateDirectory(export.Directory);
         if (export.SaveSafetensors)
         {
-            Safetensors.Save(_trainer.Model, Path.Combine(export.Directory, SafetensorsFile));
+            Safetensors.Save(_trainer.Network, Path.Combine(export.Directory, SafetensorsFile));
         }
-        ExportManifest manifest = await ExportManifest.OpenAsync(export.Directory, export.Layout, export.Embeddings,
-            _definition.Model.EmbedDim, model, RunFingerprint.ShardsDigest(order.Shards), cancellationToken);
+        ExportManifest manifest = await ExportManifest.OpenAsync(export.Directory, export.Layout, Embeddings,
+            _trainer.ImageEmbeddingWidth, model, RunFingerprint.ShardsDigest(order.Shards), cancellationToken);
         long resumeAfter = manifest.ResumeAfterIndex;
         IEmbeddingLayout layout = export.Layout == ExportLayout.Parquet
-            ? new ParquetEmbeddingLayout(export.Directory, export.Embeddings, model)
-            : new ClipRetrievalLayout(export.Directory, export.Embeddings);
+            ? new ParquetEmbeddingLayout(export.Directory, Embeddings, model)
+            : new ClipRetrievalLayout(export.Directory, Embeddings);
         var writer = new EmbeddingShardWriter(layout, manifest, export.RowsPerShard, export.ShardPerInput,
             _recorder.SealPartAsync);
-        var recall = new RecallSet(export.RecallSamples, _definition.Model.EmbedDim);
+        var recall = new RecallSet(export.RecallSamples, _trainer.ImageEmbeddingWidth);
         var embedding = new Stopwatch();
 
         await RunGraphAsync(order, resumeAfter, writer, recall, embedding, cancellationToken);
@@ -179,10 +184,10 @@ public sealed class EmbeddingExport
 
         clock.Start();
         float[]? imageEmbeddings = Images ? _trainer.EmbedImages(images, capacity) : null;
-        float[]? textEmbeddings = Texts ? _trainer.EmbedTexts(tokens, capacity) : null;
+        float[]? textEmbeddings = Texts ? ((ClipTrainer)_trainer).EmbedTexts(tokens, capacity) : null;
         clock.Stop();
 
-        int dimension = _definition.Model.EmbedDim;
+        int dimension = _trainer.ImageEmbeddingWidth;
         var rows = new ExportedSample[batch.Length];
         for (int i = 0; i < batch.Length; i++)
         {

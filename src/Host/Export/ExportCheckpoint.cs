@@ -40,7 +40,9 @@ public sealed record ExportCheckpoint(string Folder, int Step, JsonElement Setti
         }
     }
 
-    /// <summary>Sets the model's shape and the image size and normalisation from the checkpoint's settings.</summary>
+    /// <summary>
+    /// Sets the mode, the model's shape and the image size and normalisation from the checkpoint's settings.
+    /// </summary>
     /// <exception cref="PipelineRunException">The settings lack a value the model needs.</exception>
     public void ApplyTo(PipelineDefinition definition)
     {
@@ -57,6 +59,10 @@ public sealed record ExportCheckpoint(string Folder, int Step, JsonElement Setti
             target.TextHeads = model.GetProperty("TextHeads").GetInt32();
             target.ContextLength = model.GetProperty("ContextLength").GetInt32();
             definition.Images.Size = images.GetProperty("Size").GetInt32();
+            // Checkpoints written before the image-only modes existed hold no mode: they are CLIP's.
+            definition.Mode = Settings.TryGetProperty("Mode", out JsonElement mode)
+                ? (ContrastiveMode)mode.GetInt32()
+                : ContrastiveMode.Clip;
             definition.Images.Mean = [.. images.GetProperty("Mean").EnumerateArray().Select(v => v.GetSingle())];
             definition.Images.Std = [.. images.GetProperty("Std").EnumerateArray().Select(v => v.GetSingle())];
         }

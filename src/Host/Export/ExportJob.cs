@@ -42,13 +42,12 @@ public sealed partial class ExportJob
         await using RunRecorder recorder =
             await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
-            d.Train.Seed, d.Images.Size);
+            d.Train.Seed, d.Images.Size) { Mode = d.Mode };
 
         torch.Device device = DeviceSelector.Resolve(d.Train.Device);
-        using var trainer = new ClipTrainer(d.Model(tokenizer.VocabularySize), d.Optimizer(), totalSteps: 1, device,
-            d.Train.Seed);
+        using ContrastiveTrainer trainer = BatchSteps.CreateTrainer(d, tokenizer.VocabularySize, totalSteps: 1, device);
         LoadWeights(trainer, checkpoint);
-        var model = new ExportedModel(checkpoint.Step, Safetensors.Fingerprint(trainer.Model), checkpoint.Folder);
+        var model = new ExportedModel(checkpoint.Step, Safetensors.Fingerprint(trainer.Network), checkpoint.Folder);
         LogStarting(_logger, checkpoint.Folder, checkpoint.Step, shards.Count, device);
 
         var reader = new ShardReader(d.Ingest());
@@ -79,12 +78,12 @@ public sealed partial class ExportJob
         return summary;
     }
 
-    private static void LoadWeights(ClipTrainer trainer, ExportCheckpoint checkpoint)
+    private static void LoadWeights(ContrastiveTrainer trainer, ExportCheckpoint checkpoint)
     {
         try
         {
             using FileStream stream = File.OpenRead(checkpoint.ModelFile);
-            trainer.Model.load(stream, strict: true);
+            trainer.Network.load(stream, strict: true);
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
         {

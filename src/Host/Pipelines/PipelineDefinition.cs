@@ -1,3 +1,5 @@
+using DataflowContrastive.Train;
+
 namespace DataflowContrastive.Host.Pipelines;
 
 /// <summary>How positive and negative pairs are chosen.</summary>
@@ -5,6 +7,13 @@ public enum ContrastiveMode
 {
     /// <summary>An image and its caption are positives; the other pairs of the batch are negatives.</summary>
     Clip,
+
+    /// <summary>Instance discrimination: two augmented views of one image are positives, all other views negatives.
+    /// </summary>
+    SimClr,
+
+    /// <summary>Supervised contrastive: every view with the same class label is a positive.</summary>
+    SupCon,
 }
 
 /// <summary>What a pipeline file asks for.</summary>
@@ -66,6 +75,8 @@ public sealed class PipelineDefinition
     public ImageSettings Images { get; } = new();
 
     public BatchSettings Batch { get; } = new();
+
+    public LossSettings Loss { get; } = new();
 
     public ModelSettings Model { get; } = new();
 
@@ -168,6 +179,25 @@ public sealed class ImageSettings
 public sealed class BatchSettings
 {
     public int Size { get; internal set; } = 32;
+
+    /// <summary>With <see cref="ContrastiveMode.SupCon"/>: classes per batch (P). Default 8.</summary>
+    public int Classes { get; internal set; } = 8;
+
+    /// <summary>With <see cref="ContrastiveMode.SupCon"/>: samples of each class per batch (K). Default 4.</summary>
+    public int PerClass { get; internal set; } = 4;
+}
+
+/// <summary>Settings of the contrastive loss.</summary>
+public sealed class LossSettings
+{
+    /// <summary>τ of NT-Xent and SupCon (CLIP learns its own). Default 0.1.</summary>
+    public double Temperature { get; internal set; } = 0.1;
+
+    /// <summary>
+    /// With <see cref="ContrastiveMode.Clip"/>: what rows sharing a caption or an image are to each other. Default
+    /// <see cref="FalseNegativeMode.Positive"/>.
+    /// </summary>
+    public FalseNegativeMode FalseNegatives { get; internal set; } = FalseNegativeMode.Positive;
 }
 
 public sealed class ModelSettings

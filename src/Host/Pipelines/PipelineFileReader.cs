@@ -57,6 +57,7 @@ public static class PipelineFileReader
         }
         ApplyDerivedDefaults(definition);
         CheckTogether(definition, root, seen, errors);
+        ModeRules.Apply(definition, root, seen, errors);
         if (checkShardsExist && errors.Count == 0)
         {
             CheckShardsExist(definition, root, errors);
@@ -232,7 +233,7 @@ public static class PipelineFileReader
         }
     }
 
-    private static YamlNode? Find(YamlMappingNode? root, string path)
+    internal static YamlNode? Find(YamlMappingNode? root, string path)
     {
         YamlNode? node = root;
         foreach (string part in path.Split('.'))
@@ -246,7 +247,7 @@ public static class PipelineFileReader
         return node;
     }
 
-    private static PipelineFileError At(PipelineDefinition definition, YamlNode? node, string key, string reason) =>
+    internal static PipelineFileError At(PipelineDefinition definition, YamlNode? node, string key, string reason) =>
         node is null
             ? new PipelineFileError(definition.SourceFile, 0, 0, key, reason)
             : new PipelineFileError(definition.SourceFile, (int)node.Start.Line, (int)node.Start.Column, key, reason);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataflowContrastive.Train;
 using YamlDotNet.RepresentationModel;
 
 namespace DataflowContrastive.Host.Pipelines;
@@ -21,7 +22,7 @@ public static class PipelineKeys
         new("kind", "train", "`train`, or `export`: embed the shards with `export.checkpoint`, no training.",
             (v, d, _) => d.Kind = Enum<PipelineKind>(v)),
         new("name", "file name", "A short name for logs.", (v, d, _) => d.Name = Text(v)),
-        new("mode", "clip", "How pairs are made: `clip` (an image and its caption are positives).",
+        new("mode", "clip", "How pairs are made: `clip`, `simclr` or `supcon` (see Modes).",
             (v, d, _) => d.Mode = Enum<ContrastiveMode>(v)),
         new("output", "runs/NAME", "Folder for everything a run writes (default under the current folder).",
             (v, d, b) => d.OutputDirectory = FullPath(v, b)),
@@ -94,6 +95,20 @@ public static class PipelineKeys
 
         new("batch.size", "32", "Pairs per optimizer step (the last incomplete batch is dropped).",
             (v, d, _) => d.Batch.Size = Int32(v, 2, 65_536)),
+        new("batch.classes", "8", "`supcon`: classes per batch (P); the batch is P x K samples.",
+            (v, d, _) => d.Batch.Classes = Int32(v, 1, 4096)),
+        new("batch.per_class", "4", "`supcon`: samples of each class per batch (K).",
+            (v, d, _) => d.Batch.PerClass = Int32(v, 1, 4096)),
+
+        new("loss.temperature", "0.1", "`simclr`, `supcon`: temperature of the loss (CLIP learns its own).",
+            (v, d, _) => d.Loss.Temperature = Double(v, ModeRules.MinTemperature, 10)),
+        new("loss.false_negatives", "positives", "`clip`: rows sharing a caption or image: `positives`, `mask`, `off`.",
+            (v, d, _) => d.Loss.FalseNegatives = OneOf(v, "positives", "mask", "off") switch
+            {
+                "positives" => FalseNegativeMode.Positive,
+                "mask" => FalseNegativeMode.Masked,
+                _ => FalseNegativeMode.Ignore,
+            }),
 
         new("model.embed_dim", "128", "Width of the shared embedding.",
             (v, d, _) => d.Model.EmbedDim = Int32(v, 2, 8192)),

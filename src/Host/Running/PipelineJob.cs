@@ -68,11 +68,15 @@ public sealed partial class PipelineJob
         await using RunRecorder recorder =
             await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
-            d.Train.Seed, d.Images.Size);
+            d.Train.Seed, d.Images.Size)
+        {
+            Mode = d.Mode,
+            Labels = await ModeData.LabelsAsync(d, reader, shards, stopping),
+            DuplicateKeys = d.Mode == ContrastiveMode.Clip && d.Loss.FalseNegatives != FalseNegativeMode.Ignore,
+        };
 
         torch.Device device = DeviceSelector.Resolve(d.Train.Device);
-        using var trainer = new ClipTrainer(d.Model(tokenizer.VocabularySize), d.Optimizer(), totalSteps, device,
-            d.Train.Seed);
+        using ContrastiveTrainer trainer = BatchSteps.CreateTrainer(d, tokenizer.VocabularySize, totalSteps, device);
         var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
@@ -134,7 +138,7 @@ public sealed partial class PipelineJob
     // A run whose checkpoint directory holds checkpoints continues from the newest: weights, optimizer, step and the
     // position in the sample order. One made from other data or settings is refused, unless the user says to resume
     // anyway, in which case only the weights, optimizer and step are kept.
-    private RunProgress Resume(CheckpointStore checkpoints, ClipTrainer trainer,
+    private RunProgress Resume(CheckpointStore checkpoints, ContrastiveTrainer trainer,
         IReadOnlyDictionary<string, string> fingerprint)
     {
         var fresh = new RunProgress { Fingerprint = fingerprint };
@@ -205,12 +209,11 @@ public sealed partial class PipelineJob
     {
         using var graph = new DataflowGraph();
         int workers = _definition.Images.Workers;
-        int batchSize = _definition.Batch.Size;
 
         var prepare = graph.Add(new TransformManyBlock<OrderedSample, PreparedSample>(
             async s => await preparer.PrepareAsync(s, train: true, graph.Aborted) is { } p ? [p] : [],
             graph.Options(capacity: workers * 4, parallelism: workers)));
-        var batch = graph.Add(new BatchBlock<PreparedSample>(batchSize, graph.GroupingOptions(batchSize * 2)));
+        var batch = graph.Add(BatchSteps.CreateBatcher(_definition, graph));
         var train = graph.Add(new ActionBlock<PreparedSample[]>(loop.OnBatchAsync, graph.Options(capacity: 2)));
         DataflowGraph.Link(prepare, batch);
         DataflowGraph.Link(batch, train);
@@ -231,6 +234,7 @@ public sealed partial class PipelineJob
         for (int epoch = from.Epoch; epoch < epochs && !stop.IsCancellationRequested; epoch++)
         {
             long skip = epoch == from.Epoch ? from.NextIndex : 0;
+            HashSet<long> pending = epoch == from.Epoch ? [.. from.Pending] : [];
             long goodBefore = preparer.Good;
             long sentBefore = sent;
             try
@@ -238,7 +242,7 @@ public sealed partial class PipelineJob
                 await foreach (OrderedSample sample in order.EpochAsync(epoch,
                     e => recorder.RejectShardAsync(e, aborted), stop))
                 {
-                    if (sample.Index < skip)
+                    if (sample.Index < skip && !pending.Contains(sample.Index))
                     {
                         continue;
                     }

@@ -28,6 +28,12 @@ public sealed record RunProgress
 
     public long SamplesTrained { get; init; }
 
+    /// <summary>
+    /// Indices of <see cref="Epoch"/> below <see cref="NextIndex"/> that were read but not yet trained on: samples
+    /// waiting in a class-balanced batcher. A resumed run reads them again. Empty in the other modes.
+    /// </summary>
+    public IReadOnlyList<long> Pending { get; init; } = [];
+
     /// <summary>A chained SHA-256 over the keys of every batch trained, in order: equal digests, equal batches.
     /// </summary>
     public string BatchKeysDigest { get; init; } = "";

@@ -1,5 +1,6 @@
 using System.Buffers;
 using DataflowContrastive.Augment;
+using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Train;
 
@@ -24,8 +25,33 @@ public sealed class PreparedSample
 
     public required long[] Tokens { get; init; }
 
-    /// <summary>Gives the pixel buffer back to the pool once the batch has been collated.</summary>
-    public void Return() => ArrayPool<float>.Shared.Return(Pixels);
+    /// <summary>
+    /// The second augmented view (same layout and pool as <see cref="Pixels"/>) in the two-view modes, else null.
+    /// </summary>
+    public float[]? SecondView { get; init; }
+
+    /// <summary>The class id of the sample's label where the run uses labels, else -1.</summary>
+    public int LabelId { get; init; } = -1;
+
+    /// <summary>Identities for CLIP's false negatives: a hash of the image bytes and of the normalised caption.
+    /// </summary>
+    public (long Image, long Caption) DuplicateKeys { get; init; }
+
+    /// <summary>
+    /// Set on the last sample of a class-balanced batch: the indices of samples that arrived before it but wait,
+    /// unbatched, for their class to fill. A resumed run reads them again; see <see cref="ClassBalancedBatcher"/>.
+    /// </summary>
+    public IReadOnlyList<long> HeldBack { get; set; } = [];
+
+    /// <summary>Gives the pixel buffers back to the pool once the batch has been collated.</summary>
+    public void Return()
+    {
+        ArrayPool<float>.Shared.Return(Pixels);
+        if (SecondView is not null)
+        {
+            ArrayPool<float>.Shared.Return(SecondView);
+        }
+    }
 
     /// <summary>Copies a batch into contiguous buffers: images as N x 3 x S x S floats, tokens as N x L.</summary>
     public static void Collate(PreparedSample[] batch, int pixels, float[] images, long[] tokens)
@@ -69,6 +95,21 @@ public sealed class SamplePreparer
         _pixelCount = 3 * imageSize * imageSize;
     }
 
+    /// <summary>
+    /// The contrastive mode: <see cref="ContrastiveMode.Clip"/> (the default) needs a caption and tokenises it; the
+    /// image-only modes need no caption and make two training views, seeded by view index 0 and 1.
+    /// </summary>
+    public ContrastiveMode Mode { get; init; } = ContrastiveMode.Clip;
+
+    /// <summary>
+    /// The class ids of the data set's labels, when the run needs them (<c>supcon</c>): a sample without a label
+    /// is then rejected as <c>label-missing</c>. Null when labels are not used.
+    /// </summary>
+    public LabelMap? Labels { get; init; }
+
+    /// <summary>True to compute <see cref="PreparedSample.DuplicateKeys"/> (hashing each image's bytes).</summary>
+    public bool DuplicateKeys { get; init; }
+
     /// <summary>Samples prepared successfully so far.</summary>
     public long Good => Interlocked.Read(ref _good);
 
@@ -109,28 +150,37 @@ public sealed class SamplePreparer
             await RejectAsync(raw, "image-missing", "the row has no image bytes", cancellation);
             return null;
         }
-        if (string.IsNullOrWhiteSpace(raw.Caption))
+        bool captioned = Mode == ContrastiveMode.Clip;
+        if (captioned && string.IsNullOrWhiteSpace(raw.Caption))
         {
             await RejectAsync(raw, "caption-missing", "the caption is null, empty or blank", cancellation);
             return null;
         }
+        int labelId = -1;
+        if (Labels is not null && (raw.Label is null || !Labels.TryGetId(raw.Label, out labelId)))
+        {
+            await RejectAsync(raw, "label-missing", "the row has no class label, which mode: supcon needs",
+                cancellation);
+            return null;
+        }
 
         float[] pixels = ArrayPool<float>.Shared.Rent(_pixelCount);
+        float[]? second = train && !captioned ? ArrayPool<float>.Shared.Rent(_pixelCount) : null;
         try
         {
-            if (train)
+            Transform(raw.Image, sample, train, 0, pixels);
+            if (second is not null)
             {
-                _transform.ApplyTrain(raw.Image, new SampleSeed(_seed, sample.Epoch, sample.Index, 0),
-                    pixels.AsSpan(0, _pixelCount));
-            }
-            else
-            {
-                _transform.ApplyEval(raw.Image, pixels.AsSpan(0, _pixelCount));
+                Transform(raw.Image, sample, train, 1, second);
             }
         }
         catch (ImageRejectedException e)
         {
             ArrayPool<float>.Shared.Return(pixels);
+            if (second is not null)
+            {
+                ArrayPool<float>.Shared.Return(second);
+            }
             await RejectAsync(raw, "image-" + e.Reason, e.Message, cancellation);
             return null;
         }
@@ -140,8 +190,8 @@ public sealed class SamplePreparer
         {
             _recorder.Note("caption-invalid-utf8", raw.Shard, raw.Row);
         }
-        var tokens = new long[_tokenizer.ContextLength];
-        if (_tokenizer.Encode(raw.Caption, tokens))
+        long[] tokens = captioned ? new long[_tokenizer.ContextLength] : [];
+        if (captioned && _tokenizer.Encode(raw.Caption!, tokens))
         {
             _recorder.Note("caption-truncated", raw.Shard, raw.Row);
         }
@@ -150,10 +200,27 @@ public sealed class SamplePreparer
             Epoch = sample.Epoch,
             Index = sample.Index,
             Key = raw.Key,
-            Caption = raw.Caption,
+            Caption = raw.Caption ?? "",
             Pixels = pixels,
             Tokens = tokens,
+            SecondView = second,
+            LabelId = labelId,
+            DuplicateKeys = DuplicateKeys ? FalseNegativeKeys.Of(raw.Image, raw.Caption ?? "") : default,
         };
+    }
+
+    // Each view has its own seed, so the pixels never depend on which thread prepares the sample or when.
+    private void Transform(byte[] image, OrderedSample sample, bool train, int view, float[] destination)
+    {
+        if (train)
+        {
+            _transform.ApplyTrain(image, new SampleSeed(_seed, sample.Epoch, sample.Index, view),
+                destination.AsSpan(0, _pixelCount));
+        }
+        else
+        {
+            _transform.ApplyEval(image, destination.AsSpan(0, _pixelCount));
+        }
     }
 
     private ValueTask RejectAsync(RawSample raw, string code, string reason, CancellationToken cancellation) =>

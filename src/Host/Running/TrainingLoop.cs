@@ -13,14 +13,13 @@ namespace DataflowContrastive.Host.Running;
 public sealed partial class TrainingLoop : IDisposable
 {
     private readonly PipelineDefinition _definition;
-    private readonly ClipTrainer _trainer;
+    private readonly ContrastiveTrainer _trainer;
     private readonly CheckpointStore _checkpoints;
     private readonly string _settingsJson;
     private readonly int _totalSteps;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _finished = new();
-    private readonly float[] _images;
-    private readonly long[] _tokens;
+    private readonly IBatchStep _step;
     private readonly Stopwatch _sinceLog = Stopwatch.StartNew();
     private readonly Stopwatch _sinceStep = Stopwatch.StartNew();
     private TimeSpan _waitedSinceLog;
@@ -33,7 +32,7 @@ public sealed partial class TrainingLoop : IDisposable
 
     /// <param name="progress">Where the run stands: a fresh start, or what the checkpoint it resumes from says.</param>
     /// <param name="stopping">When it fires, the loop stops after the step in progress.</param>
-    public TrainingLoop(PipelineDefinition definition, ClipTrainer trainer, CheckpointStore checkpoints,
+    public TrainingLoop(PipelineDefinition definition, ContrastiveTrainer trainer, CheckpointStore checkpoints,
         RunRecorder recorder, string settingsJson, int totalSteps, RunProgress progress, ILogger logger,
         CancellationToken stopping)
     {
@@ -46,9 +45,7 @@ public sealed partial class TrainingLoop : IDisposable
         _settingsJson = settingsJson;
         _totalSteps = totalSteps;
         _logger = logger;
-        int batch = definition.Batch.Size;
-        _images = new float[batch * 3 * definition.Images.Size * definition.Images.Size];
-        _tokens = new long[batch * definition.Model.ContextLength];
+        _step = BatchSteps.For(definition, trainer);
     }
 
     /// <summary>Cancelled once the run has all its steps, so the producer stops reading.</summary>
@@ -95,8 +92,7 @@ public sealed partial class TrainingLoop : IDisposable
             }
             TimeSpan waited = _sinceStep.Elapsed;
             StageMetrics.Waited("train", waited);
-            PreparedSample.Collate(batch, _images.Length / _definition.Batch.Size, _images, _tokens);
-            StepResult result = _trainer.TrainStep(_images, _tokens, batch.Length);
+            StepResult result = _step.Run(batch);
             _sinceStep.Restart();
             Advance(batch);
             CountSkipped(result);
@@ -164,6 +160,7 @@ public sealed partial class TrainingLoop : IDisposable
         {
             Epoch = last.Epoch,
             NextIndex = last.Index + 1,
+            Pending = last.HeldBack,
             SamplesTrained = _progress.SamplesTrained + batch.Length,
             BatchKeysDigest = RunProgress.ChainDigest(_progress.BatchKeysDigest, batch.Select(s => s.Key)),
         };

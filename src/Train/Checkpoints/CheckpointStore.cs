@@ -53,7 +53,7 @@ public sealed class CheckpointStore
     /// <param name="settingsJson">The pipeline's settings as JSON text, stored verbatim.</param>
     /// <param name="progressJson">Where the run stands (data position and the like), as JSON, stored verbatim.</param>
     /// <returns>The checkpoint's directory.</returns>
-    public string Save(ClipTrainer trainer, string settingsJson, string? progressJson = null)
+    public string Save(ContrastiveTrainer trainer, string settingsJson, string? progressJson = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         RequireJson(settingsJson);
@@ -64,7 +64,7 @@ public sealed class CheckpointStore
         string temporary = Path.Combine(_directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temporary);
 
-        WriteDurably(Path.Combine(temporary, ModelFile), writer => trainer.Model.save(writer));
+        WriteDurably(Path.Combine(temporary, ModelFile), writer => trainer.Network.save(writer));
         CrashIfAsked(trainer.Step);
         WriteDurably(Path.Combine(temporary, OptimizerFile), trainer.Optimizer.save_state_dict);
         WriteDurably(Path.Combine(temporary, StateFile), writer => WriteState(writer.BaseStream, trainer));
@@ -90,7 +90,7 @@ public sealed class CheckpointStore
     /// partly restored: build a fresh one. Older checkpoints are not tried, since the atomic rename means a complete
     /// but unreadable checkpoint points at a wrong model or a damaged disk rather than at a crash.
     /// </exception>
-    public CheckpointInfo? LoadLatest(ClipTrainer trainer)
+    public CheckpointInfo? LoadLatest(ContrastiveTrainer trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         IReadOnlyList<string> checkpoints = List();
@@ -106,13 +106,13 @@ public sealed class CheckpointStore
             .Select(entry => entry.Path)
             .ToList();
 
-    private static CheckpointInfo Load(ClipTrainer trainer, string path)
+    private static CheckpointInfo Load(ContrastiveTrainer trainer, string path)
     {
         try
         {
             using (FileStream model = File.OpenRead(Path.Combine(path, ModelFile)))
             {
-                trainer.Model.load(model, strict: true);
+                trainer.Network.load(model, strict: true);
             }
             using (FileStream optimizer = File.OpenRead(Path.Combine(path, OptimizerFile)))
             using (var reader = new BinaryReader(optimizer))
@@ -156,7 +156,7 @@ public sealed class CheckpointStore
         }
     }
 
-    private static void WriteState(Stream stream, ClipTrainer trainer)
+    private static void WriteState(Stream stream, ContrastiveTrainer trainer)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();

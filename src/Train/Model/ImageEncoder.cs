@@ -5,7 +5,7 @@ namespace DataflowContrastive.Train;
 
 /// <summary>
 /// A small convolutional image encoder: stride-2 stages of convolution, group norm and ReLU, then a global average
-/// pool and a linear projection into the embedding space.
+/// pool and, unless left out, a linear projection into the embedding space.
 /// </summary>
 /// <remarks>
 /// Group norm rather than batch norm: batch statistics would let a contrastive model tell the samples of a batch apart
@@ -14,10 +14,14 @@ namespace DataflowContrastive.Train;
 public sealed class ImageEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential _stages;
-    private readonly Linear _projection;
+    private readonly Linear? _projection;
 
     /// <summary>Creates the encoder for <paramref name="options"/>, which must be valid.</summary>
-    public ImageEncoder(ModelOptions options) : base("visual")
+    /// <param name="options">The stage widths and the embedding width.</param>
+    /// <param name="project">
+    /// False to end at the pooled features (width of the last stage), as a backbone under a separate head.
+    /// </param>
+    public ImageEncoder(ModelOptions options, bool project = true) : base("visual")
     {
         ArgumentNullException.ThrowIfNull(options);
 
@@ -31,18 +35,29 @@ public sealed class ImageEncoder : nn.Module<Tensor, Tensor>
             _stages.append($"relu{i}", nn.ReLU());
             inChannels = width;
         }
-        _projection = nn.Linear(inChannels, options.EmbedDim);
+        FeatureWidth = (int)inChannels;
 
         register_module("stages", _stages);
-        register_module("proj", _projection);
+        if (project)
+        {
+            _projection = nn.Linear(inChannels, options.EmbedDim);
+            register_module("proj", _projection);
+        }
     }
 
-    /// <summary>Maps images (N, 3, S, S) to unnormalised features (N, EmbedDim).</summary>
+    /// <summary>Width of the pooled features, before any projection: the last stage's width.</summary>
+    public int FeatureWidth { get; }
+
+    /// <summary>Width of the rows <see cref="forward"/> returns: EmbedDim, or <see cref="FeatureWidth"/> unprojected.
+    /// </summary>
+    public int OutputWidth => _projection is null ? FeatureWidth : (int)_projection.weight!.shape[0];
+
+    /// <summary>Maps images (N, 3, S, S) to unnormalised features (N, <see cref="OutputWidth"/>).</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         Tensor pooled = _stages.forward(input).mean([2, 3]);
-        return _projection.forward(pooled).MoveToOuterDisposeScope();
+        return (_projection is null ? pooled : _projection.forward(pooled)).MoveToOuterDisposeScope();
     }
 
     // TorchSharp 0.107 leaves GroupNorm's affine weight and bias uninitialised (seen as NaN and 1e35 values), so

@@ -1,5 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DataflowContrastive.Train;
@@ -9,21 +7,11 @@ namespace DataflowContrastive.Train;
 /// flat arrays, so callers need no tensor code.
 /// </summary>
 /// <remarks>
-/// Not thread-safe: one caller drives it. The weights depend on the seed alone as long as no other code draws from
-/// torch's global generator while a trainer is being built. Every step runs in its own dispose scope, so the tensors
-/// of a step are freed when it returns.
+/// Not thread-safe: one caller drives it. What it shares with the image-only trainer (seeding, optimiser, schedule,
+/// finite-step guard) lives in <see cref="ContrastiveTrainer"/>.
 /// </remarks>
-public sealed class ClipTrainer : IDisposable
+public sealed class ClipTrainer : ContrastiveTrainer
 {
-    // torch's generator is global: trainers built at the same time take turns, so each one's weights come from its
-    // own seed alone.
-    private static readonly Lock SeededConstruction = new();
-
-    private readonly OptimizerOptions _optimizerOptions;
-    private readonly int _totalSteps;
-    private readonly Device _device;
-    private readonly AdamW _optimizer;
-
     /// <summary>
     /// Builds the model on <paramref name="device"/> with weights drawn from <paramref name="seed"/>.
     /// </summary>
@@ -33,38 +21,15 @@ public sealed class ClipTrainer : IDisposable
     /// <param name="device">Where the model and the batches live; see <see cref="DeviceSelector"/>.</param>
     /// <param name="seed">Seeds torch before the weights are drawn.</param>
     public ClipTrainer(ModelOptions model, OptimizerOptions optimizer, int totalSteps, Device device, long seed)
+        : base(() => new ClipModel(Validated(model)), optimizer, totalSteps, device, seed)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentNullException.ThrowIfNull(device);
-        ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
-        model.Validate();
-        optimizer.Validate();
-
-        _optimizerOptions = optimizer;
-        _totalSteps = totalSteps;
-        _device = device;
-
-        lock (SeededConstruction)
-        {
-            manual_seed(seed);
-            Model = new ClipModel(model);
-        }
-        Model.to(device);
-        _optimizer = CreateOptimizer(Model, optimizer);
     }
 
     /// <summary>The model being trained.</summary>
-    public ClipModel Model { get; }
-
-    /// <summary>Number of steps completed so far; a restored checkpoint sets it.</summary>
-    public int Step { get; internal set; }
-
-    /// <summary>Number of steps skipped because their loss or gradients were not finite.</summary>
-    public int SkippedSteps { get; internal set; }
+    public ClipModel Model => (ClipModel)Network;
 
     /// <summary>The current inverse temperature, min(exp(t), 100).</summary>
-    public double Temperature
+    public override double Temperature
     {
         get
         {
@@ -73,7 +38,11 @@ public sealed class ClipTrainer : IDisposable
         }
     }
 
-    internal AdamW Optimizer => _optimizer;
+    /// <inheritdoc/>
+    public override int ImageEmbeddingWidth => Model.Options.EmbedDim;
+
+    /// <inheritdoc/>
+    protected override int ImageSize => Model.Options.ImageSize;
 
     /// <summary>Runs one AdamW step on a batch of image-caption pairs; image i goes with token row i.</summary>
     /// <param name="images">N·3·S·S floats, each image in CHW order, already normalised.</param>
@@ -81,8 +50,8 @@ public sealed class ClipTrainer : IDisposable
     /// <param name="batchSize">N; at least 2, since a single pair has no negatives.</param>
     /// <remarks>
     /// Steps past the run's total use learning rate 0. A step whose loss or gradients are not finite is skipped: it
-    /// counts in <see cref="Step"/> (so the schedule stays aligned with the data) but updates nothing, and its result
-    /// says so.
+    /// counts in <see cref="ContrastiveTrainer.Step"/> (so the schedule stays aligned with the data) but updates
+    /// nothing, and its result says so.
     /// </remarks>
     public StepResult TrainStep(ReadOnlySpan<float> images, ReadOnlySpan<long> tokens, int batchSize) =>
         TrainStep(images, tokens, batchSize, [], FalseNegativeMode.Ignore);
@@ -102,54 +71,16 @@ public sealed class ClipTrainer : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
         using var scope = NewDisposeScope();
-
-        double learningRate = LearningRateSchedule.At(
-            Step, _optimizerOptions.WarmupSteps, _totalSteps, _optimizerOptions.LearningRate);
-        foreach (ParamGroup group in _optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
-
         Tensor imageBatch = ImagesToTensor(images, batchSize);
         Tensor tokenBatch = TokensToTensor(tokens, batchSize);
         Tensor? duplicates = MaskToTensor(duplicateMask, batchSize);
 
-        Model.train();
-        _optimizer.zero_grad();
-        Tensor image_features = Model.EncodeImage(imageBatch);
-        Tensor text_features = Model.EncodeText(tokenBatch);
-        Tensor loss = ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale, duplicates, mode);
-        loss.backward();
-
-        // One bad batch (a corrupt image, an overflow) must not poison the weights or AdamW's moments: such a step is
-        // counted but changes nothing. Reading the flag waits for the device to finish the backward pass.
-        bool finite = IsFinite(loss);
-        if (finite)
+        return RunStep(() =>
         {
-            _optimizer.step();
-            ClampLogitScale();
-        }
-        else
-        {
-            _optimizer.zero_grad();
-            SkippedSteps++;
-        }
-
-        double lossValue = loss.cpu().item<float>();
-        Step++;
-        return new StepResult(Step, lossValue, learningRate, Temperature, Skipped: !finite);
-    }
-
-    /// <summary>
-    /// Embeds <paramref name="count"/> images; returns count·EmbedDim floats, each row of unit length.
-    /// </summary>
-    public float[] EmbedImages(ReadOnlySpan<float> images, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Model.eval();
-        return Model.EncodeImage(ImagesToTensor(images, count)).cpu().data<float>().ToArray();
+            Tensor image_features = Model.EncodeImage(imageBatch);
+            Tensor text_features = Model.EncodeText(tokenBatch);
+            return ContrastiveLoss.Clip(image_features, text_features, Model.LogitScale, duplicates, mode);
+        });
     }
 
     /// <summary>
@@ -164,71 +95,21 @@ public sealed class ClipTrainer : IDisposable
         return Model.EncodeText(TokensToTensor(tokens, count)).cpu().data<float>().ToArray();
     }
 
-    /// <summary>True when every weight of the model is a finite number, as a checkpoint's weights must be.</summary>
-    public bool ParametersAreFinite()
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        return Model.parameters().All(p => p.isfinite().all().item<bool>());
-    }
-
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _optimizer.Dispose();
-        Model.Dispose();
-    }
-
-    // As open_clip: matrices and embeddings decay; biases, norm weights and the logit scale (all below 2-D) do not.
-    private static AdamW CreateOptimizer(ClipModel model, OptimizerOptions options)
-    {
-        var decayed = new List<Parameter>();
-        var kept = new List<Parameter>();
-        foreach ((string _, Parameter parameter) in model.named_parameters())
-        {
-            (parameter.dim() < 2 ? kept : decayed).Add(parameter);
-        }
-
-        AdamW.ParamGroup Group(List<Parameter> parameters, double weightDecay) => new(
-            parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, weightDecay);
-        return optim.AdamW(
-            [Group(decayed, options.WeightDecay), Group(kept, 0)],
-            options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
-    }
-
-    private bool IsFinite(Tensor loss)
-    {
-        List<Tensor> checks = [loss.isfinite().all()];
-        foreach (Parameter parameter in Model.parameters())
-        {
-            if (parameter.grad is { } grad)
-            {
-                checks.Add(grad.isfinite().all());
-            }
-        }
-        return stack(checks).all().cpu().item<bool>();
-    }
+    protected override Tensor EmbedForExport(Tensor images) => Model.EncodeImage(images);
 
     // As open_clip: keep exp(t) within [1, 100] so the clamp in the loss never leaves t without a gradient.
-    private void ClampLogitScale()
+    protected override void AfterUpdate()
     {
         using var noGrad = no_grad();
         Model.LogitScale.clamp_(0, Math.Log(ContrastiveLoss.MaxLogitScale));
     }
 
-    private Tensor ImagesToTensor(ReadOnlySpan<float> images, int count)
+    private static ModelOptions Validated(ModelOptions model)
     {
-        int size = Model.Options.ImageSize;
-        long expected = (long)count * 3 * size * size;
-        if (images.Length != expected)
-        {
-            throw new ArgumentException(
-                $"{images.Length} image floats given; {count} images of 3x{size}x{size} need {expected}.",
-                nameof(images));
-        }
-        Tensor batch = empty([count, 3, size, size], float32);
-        batch.data<float>().CopyFrom(images);
-        return batch.to(_device);
+        ArgumentNullException.ThrowIfNull(model);
+        model.Validate();
+        return model;
     }
 
     private Tensor? MaskToTensor(ReadOnlySpan<bool> duplicateMask, int count)
@@ -245,7 +126,7 @@ public sealed class ClipTrainer : IDisposable
         }
         Tensor mask = empty([count, count], ScalarType.Bool);
         mask.data<bool>().CopyFrom(duplicateMask);
-        return mask.to(_device);
+        return mask.to(Device);
     }
 
     private Tensor TokensToTensor(ReadOnlySpan<long> tokens, int count)
@@ -259,6 +140,6 @@ public sealed class ClipTrainer : IDisposable
         }
         Tensor batch = empty([count, length], int64);
         batch.data<long>().CopyFrom(tokens);
-        return batch.to(_device);
+        return batch.to(Device);
     }
 }

@@ -146,7 +146,12 @@ public class PipelineFileReaderTests
     {
         string[] files = Directory.GetFiles(TestPaths.Repo("pipelines"), "*.yaml");
 
-        Assert.All(files, f => PipelineFileReader.Read(f));
+        // The CIFAR-10 shards are made by scripts/cifar-sample.sh and never committed: those files are checked
+        // without looking for their shards.
+        Assert.All(files, f => _ = System.IO.File.ReadAllText(f).Contains("samples/cifar10", StringComparison.Ordinal)
+            ? PipelineFileReader.Parse(System.IO.File.ReadAllText(f), f)
+            : PipelineFileReader.Read(f));
+        Assert.True(System.IO.File.Exists(TestPaths.Repo("scripts/cifar-sample.sh")));
     }
 
     [Fact]
