@@ -21,14 +21,25 @@ public sealed class EmbeddingIndexTests : IDisposable
     [Fact]
     public async Task Many_concurrent_publishers_lose_no_entry()
     {
-        const int Publishers = 48;
+        const int Threads = 8, EachPublishes = 12;
 
-        await Task.WhenAll(Enumerable.Range(0, Publishers).Select(i => Task.Run(() =>
-            EmbeddingIndex.PublishAsync(_work, Entry(i), CancellationToken.None))));
+        // Threads of their own, released together, so that publications overlap however the pool schedules tasks.
+        using var start = new Barrier(Threads);
+        Thread[] threads = [.. Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < EachPublishes; i++)
+            {
+                EmbeddingIndex.PublishAsync(_work, Entry((t * EachPublishes) + i), CancellationToken.None)
+                    .GetAwaiter().GetResult();
+            }
+        }))];
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
 
         IReadOnlyList<IndexEntry> entries = await EmbeddingIndex.ReadAsync(_work, default);
-        Assert.Equal(Enumerable.Range(0, Publishers).Select(i => $"/in/s{i}.parquet").Order(StringComparer.Ordinal),
-            entries.Select(e => e.Source).Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, Threads * EachPublishes).Select(i => $"/in/s{i}.parquet")
+            .Order(StringComparer.Ordinal), entries.Select(e => e.Source).Order(StringComparer.Ordinal));
         Assert.Empty(Directory.GetFiles(_work, "*.tmp"));
     }
 
