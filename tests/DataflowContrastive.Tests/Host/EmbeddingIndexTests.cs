@@ -95,7 +95,8 @@ public sealed class EmbeddingIndexTests : IDisposable
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "--exclusive", "--no-fork", LockFile, "sh", "-c", $"echo held; exec sleep {seconds}" })
+        string script = FormattableString.Invariant($"echo held; exec sleep {seconds}");
+        foreach (string arg in new[] { "--exclusive", "--no-fork", LockFile, "sh", "-c", script })
         {
             start.ArgumentList.Add(arg);
         }
