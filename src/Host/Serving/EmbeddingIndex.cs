@@ -33,14 +33,14 @@ public static class EmbeddingIndex
     /// <summary>Names this file's format and its version.</summary>
     public const string Format = "dataflowcontrastive-embedding-index/1";
 
+    /// <summary>The lock file's name, beside the index.</summary>
+    public const string LockFileName = FileName + ".lock";
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
-
-    /// <summary>The lock file's name, beside the index.</summary>
-    public const string LockFileName = FileName + ".lock";
 
     /// <summary>How long a publication waits for the lock by default before it fails.</summary>
     public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(60);
