@@ -21,7 +21,11 @@ public interface IEmbeddingLayout
         CancellationToken cancellationToken);
 }
 
-/// <summary>Writes files whole or not at all: under a temporary name, flushed to disk, then renamed.</summary>
+/// <summary>
+/// Writes files whole or not at all: under a temporary name, flushed to disk, then renamed. The temporary name is
+/// the writer's own, so two processes replacing one file (workers sharing an output folder) never write into the same
+/// temporary file; the last rename wins.
+/// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; creates its folder.</summary>
@@ -29,7 +33,7 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(write);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string temporary = path + ".tmp";
+        string temporary = TemporaryName(path);
         await using (FileStream stream = File.Create(temporary))
         {
             await write(stream);
@@ -38,6 +42,11 @@ public static class AtomicFile
         }
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>A temporary name beside <paramref name="path"/> that no other writer uses, ending in <c>.tmp</c>.
+    /// </summary>
+    public static string TemporaryName(string path) =>
+        $"{path}.{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}.tmp";
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DataflowContrastive.Host.Export;
 
 namespace DataflowContrastive.Host.Running;
 
@@ -70,7 +71,8 @@ public sealed record RunSummary
     /// <summary>Writes the summary beside the run's other outputs, replacing any earlier one in one rename.</summary>
     public async Task WriteAsync(string path, CancellationToken cancellationToken)
     {
-        string temporary = path + ".tmp";
+        // A temporary name of its own: workers sharing an output folder may write their summaries at once.
+        string temporary = AtomicFile.TemporaryName(path);
         await File.WriteAllTextAsync(temporary, ToJson(), cancellationToken);
         File.Move(temporary, path, overwrite: true);
     }

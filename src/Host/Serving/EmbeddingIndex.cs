@@ -20,8 +20,10 @@ public sealed record IndexEntry(string Source, string ContentHash, string Direct
 /// the order they were published. Downstream jobs poll it to find new embedding shards. It is replaced atomically
 /// (written under a temporary name, flushed to disk, renamed), so a reader sees the old list or the new one, never a
 /// mix. An input shard has at most one entry: a shard exported again (after a crash, or with new content at the same
-/// path) replaces its entry. The file has one writer, the worker that holds the shard's lease; two pipelines must
-/// not share an export directory.
+/// path) replaces its entry. Several workers may publish into one export directory: each publication reads, changes
+/// and replaces the file while it holds an exclusive lock on <c>index.json.lock</c> beside it, so none loses another's
+/// entry. The lock is the operating system's (<c>flock</c> on Linux), released when its holder exits or dies; on a
+/// network file system it protects the index only where that file system honours locks across machines.
 /// </summary>
 public static class EmbeddingIndex
 {
@@ -31,13 +33,19 @@ public static class EmbeddingIndex
     /// <summary>Names this file's format and its version.</summary>
     public const string Format = "dataflowcontrastive-embedding-index/1";
 
+    /// <summary>The lock file's name, beside the index.</summary>
+    public const string LockFileName = FileName + ".lock";
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    private static readonly SemaphoreSlim Gate = new(1, 1);
+    /// <summary>How long a publication waits for the lock by default before it fails.</summary>
+    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan LongestBackoff = TimeSpan.FromMilliseconds(200);
 
     private sealed record IndexFile(string Format, IReadOnlyList<IndexEntry> Shards);
 
@@ -56,23 +64,56 @@ public static class EmbeddingIndex
     }
 
     /// <summary>Publishes <paramref name="entry"/>, replacing any entry of the same source or content.</summary>
-    public static async Task PublishAsync(string exportDirectory, IndexEntry entry,
+    public static Task PublishAsync(string exportDirectory, IndexEntry entry, CancellationToken cancellationToken) =>
+        PublishAsync(exportDirectory, entry, DefaultLockWait, cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="entry"/>, replacing any entry of the same source or content, under the index's lock;
+    /// throws <see cref="TimeoutException"/> when another holds the lock for longer than <paramref name="lockWait"/>.
+    /// </summary>
+    public static async Task PublishAsync(string exportDirectory, IndexEntry entry, TimeSpan lockWait,
         CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(exportDirectory);
         ArgumentNullException.ThrowIfNull(entry);
-        await Gate.WaitAsync(cancellationToken);
-        try
+        ArgumentOutOfRangeException.ThrowIfLessThan(lockWait, TimeSpan.Zero);
+        Directory.CreateDirectory(exportDirectory);
+
+        await using FileStream held = await LockAsync(Path.Combine(exportDirectory, LockFileName), lockWait,
+            cancellationToken);
+        List<IndexEntry> entries = [.. await ReadAsync(exportDirectory, cancellationToken)];
+        entries.RemoveAll(e => e.Source == entry.Source || e.Directory == entry.Directory);
+        entries.Add(entry);
+        await AtomicFile.WriteAsync(Path.Combine(exportDirectory, FileName), stream =>
+            JsonSerializer.SerializeAsync(stream, new IndexFile(Format, entries), JsonOptions, cancellationToken),
+            cancellationToken);
+    }
+
+    // Opens the lock file with no sharing, which on Linux takes an exclusive flock on it. Another holder, in this
+    // process or another, makes the open fail with a sharing violation; it is tried again after a growing, jittered
+    // pause. The file itself is never deleted: deleting it would let two holders lock two different files.
+    private static async Task<FileStream> LockAsync(string path, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        long started = Environment.TickCount64;
+        TimeSpan backoff = TimeSpan.FromMilliseconds(5);
+        while (true)
         {
-            List<IndexEntry> entries = [.. await ReadAsync(exportDirectory, cancellationToken)];
-            entries.RemoveAll(e => e.Source == entry.Source || e.Directory == entry.Directory);
-            entries.Add(entry);
-            await AtomicFile.WriteAsync(Path.Combine(exportDirectory, FileName), stream =>
-                JsonSerializer.SerializeAsync(stream, new IndexFile(Format, entries), JsonOptions, cancellationToken),
-                cancellationToken);
-        }
-        finally
-        {
-            Gate.Release();
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException busy) when (File.Exists(path))
+            {
+                TimeSpan waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
+                if (waited >= wait)
+                {
+                    throw new TimeoutException($"{path}: another worker has held the lock on the embedding index " +
+                        $"for more than {wait.TotalSeconds:F1} s; nothing was published. A process stuck while " +
+                        "publishing holds it until it exits.", busy);
+                }
+                await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble()), cancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
+            }
         }
     }
 }
