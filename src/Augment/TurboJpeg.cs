@@ -124,7 +124,8 @@ internal static unsafe class TurboJpeg
 
     /// <summary>
     /// True when the decoder's only complaint is the entropy data it skipped after the shortened picture's end: the
-    /// warning libjpeg gives for bytes before the end marker.
+    /// warning libjpeg gives for bytes before the end marker. libjpeg keeps the text of a decode's first warning
+    /// only, so a complaint about the rows decoded, which comes earlier, is the one seen and is not excused.
     /// </summary>
     private static bool OnlySkippedTheRest(Api api)
     {
