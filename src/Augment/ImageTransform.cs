@@ -10,8 +10,9 @@ namespace DataflowContrastive.Augment;
 public sealed class ImageTransform
 {
     /// <summary>
-    /// The evaluation resize may come from a reduced-scale JPEG decode that leaves at least this many times the
-    /// output size, as the centre crop of a whole picture shows every artefact of the scaling.
+    /// The evaluation resize may come from a reduced-scale JPEG decode only when that leaves at least this many times
+    /// the output size: evaluation views are compared across runs and models, so they stay closer to torchvision
+    /// than training crops, which may be scaled down to the output side.
     /// </summary>
     private const int ReducedDecodeMargin = 2;
 

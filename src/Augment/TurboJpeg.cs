@@ -32,9 +32,8 @@ internal static unsafe class TurboJpeg
     /// <summary>
     /// Decodes the JPEG, <paramref name="full"/> in its header, at 1 / <paramref name="denominator"/> (1, 2, 4 or 8)
     /// of its size into <paramref name="pixels"/>: every row, or for a baseline JPEG only the first rows that cover
-    /// <paramref name="rows"/> full-size rows. False when the
-    /// library is missing or the JPEG is CMYK or YCCK; throws <see cref="ImageRejectedException"/> when the decoder
-    /// fails.
+    /// <paramref name="rows"/> full-size rows. False when the library is missing or the JPEG is CMYK or YCCK; throws
+    /// <see cref="ImageRejectedException"/> when the decoder fails.
     /// </summary>
     public static bool TryDecode(
         ReadOnlySpan<byte> encoded, SKSizeI full, int denominator, int rows,
