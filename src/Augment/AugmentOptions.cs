@@ -79,8 +79,9 @@ public sealed class AugmentOptions
 
     /// <summary>
     /// When true (default), a JPEG whose crop is at least twice the output side is decoded at a reduced DCT scale
-    /// that still leaves the crop at least twice the output side. Pixels then differ slightly from a full-size
-    /// decode (see the tests for how much); set false for torchvision-exact resizing.
+    /// (1/2, 1/4, 1/8) that still leaves a training crop at least the output side, and the evaluation resize at
+    /// least twice the output size. Pixels then differ from a full-size decode, most at sharp edges (see the tests
+    /// for how much); set false for torchvision-exact resizing.
     /// </summary>
     public bool ReducedDecode { get; init; } = true;
 

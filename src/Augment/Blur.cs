@@ -14,34 +14,38 @@ namespace DataflowContrastive.Augment;
 /// </summary>
 internal static class Blur
 {
+    /// <summary>
+    /// Taps lighter than this are left out at both ends of the kernel: together they move a value by less than a
+    /// thousandth of a level, so only a value that lands that close to a rounding boundary can change, by one level.
+    /// </summary>
+    private const float NegligibleWeight = 1e-7f;
+
     public static void Apply(Span<byte> rgba, int width, int height, int kernelSize, float sigma)
     {
-        float[] kernel = Kernel(kernelSize, sigma);
+        float[] full = Kernel(kernelSize, sigma);
+        int trim = Trim(full);
+        ReadOnlySpan<float> kernel = full.AsSpan(trim, full.Length - (2 * trim));
         int[] columns = ReflectMap(width, kernelSize);
         int[] rows = ReflectMap(height, kernelSize);
         Vector128<float>[] across = ArrayPool<Vector128<float>>.Shared.Rent(width * height);
-        Vector128<float>[] sums = ArrayPool<Vector128<float>>.Shared.Rent(width);
+        Vector128<float>[] padded = ArrayPool<Vector128<float>>.Shared.Rent(width + kernelSize);
         try
         {
             for (int y = 0; y < height; y++)
             {
-                HorizontalRow(rgba.Slice(y * width * 4, width * 4), kernel, columns, sums.AsSpan(0, width),
-                    across.AsSpan(y * width, width));
+                HorizontalRow(rgba.Slice(y * width * 4, width * 4), kernel,
+                    columns.AsSpan(trim, width + kernel.Length - 1), padded, across.AsSpan(y * width, width));
             }
 
-            // Down the columns a whole row at a time, so the inner loop walks memory in order; the row scratch of
-            // the first pass now holds the sums.
-            Span<Vector128<float>> sum = sums.AsSpan(0, width);
+            // Down the columns a whole row at a time, so the inner loop walks memory in order; the padded row's
+            // scratch now holds the sums.
+            Span<Vector128<float>> sum = padded.AsSpan(0, width);
             for (int y = 0; y < height; y++)
             {
                 sum.Clear();
-                for (int k = 0; k < kernelSize; k++)
+                for (int k = 0; k < kernel.Length; k++)
                 {
-                    // Far taps of a narrow Gaussian are exactly zero in float and change nothing.
-                    if (kernel[k] != 0)
-                    {
-                        AddScaled(across.AsSpan(rows[y + k] * width, width), kernel[k], sum);
-                    }
+                    AddScaled(across.AsSpan(rows[y + trim + k] * width, width), kernel[k], sum);
                 }
                 StoreRow(sum, rgba.Slice(y * width * 4, width * 4));
             }
@@ -49,32 +53,59 @@ internal static class Blur
         finally
         {
             ArrayPool<Vector128<float>>.Shared.Return(across);
-            ArrayPool<Vector128<float>>.Shared.Return(sums);
+            ArrayPool<Vector128<float>>.Shared.Return(padded);
         }
     }
 
-    private static void HorizontalRow(ReadOnlySpan<byte> row, float[] kernel, int[] columns,
-        Span<Vector128<float>> pixels, Span<Vector128<float>> output)
+    /// <summary>How many taps at each end of the symmetric kernel weigh less than the negligible weight.</summary>
+    private static int Trim(float[] kernel)
     {
-        // Widen the row to floats once, not once per tap.
-        ref byte start = ref MemoryMarshal.GetReference(row);
-        for (int x = 0; x < pixels.Length; x++)
+        int trim = 0;
+        while (trim < kernel.Length / 2 && kernel[trim] < NegligibleWeight)
         {
-            pixels[x] = ToFloats(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, x * 4)));
+            trim++;
         }
-        // The kernel is symmetric: pixels at equal distance share a weight and one multiplication.
-        int radius = kernel.Length / 2;
-        for (int x = 0; x < output.Length; x++)
+        return trim;
+    }
+
+    private static void HorizontalRow(ReadOnlySpan<byte> row, ReadOnlySpan<float> kernel, ReadOnlySpan<int> columns,
+        Vector128<float>[] padded, Span<Vector128<float>> output)
+    {
+        // Widen the row, reflected at both ends, to floats once, not once per tap.
+        ref byte start = ref MemoryMarshal.GetReference(row);
+        for (int j = 0; j < columns.Length; j++)
         {
-            ReadOnlySpan<int> taps = columns.AsSpan(x, kernel.Length);
-            Vector128<float> sum = pixels[taps[radius]] * kernel[radius];
+            padded[j] = ToFloats(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, columns[j] * 4)));
+        }
+
+        // Two neighbouring outputs at once: their taps are neighbouring pairs of the padded row. The kernel is
+        // symmetric, so pixels at equal distance share a weight and one multiplication.
+        int radius = kernel.Length / 2;
+        ref Vector128<float> first = ref MemoryMarshal.GetArrayDataReference(padded);
+        int x = 0;
+        for (; x + 2 <= output.Length; x += 2)
+        {
+            ref Vector128<float> at = ref Unsafe.Add(ref first, x);
+            Vector256<float> sum = Pair(ref at, radius) * kernel[radius];
             for (int k = 0; k < radius; k++)
             {
-                sum += (pixels[taps[k]] + pixels[taps[kernel.Length - 1 - k]]) * kernel[k];
+                sum += (Pair(ref at, k) + Pair(ref at, kernel.Length - 1 - k)) * kernel[k];
+            }
+            Unsafe.WriteUnaligned(ref Unsafe.As<Vector128<float>, byte>(ref output[x]), sum);
+        }
+        for (; x < output.Length; x++)
+        {
+            Vector128<float> sum = padded[x + radius] * kernel[radius];
+            for (int k = 0; k < radius; k++)
+            {
+                sum += (padded[x + k] + padded[x + kernel.Length - 1 - k]) * kernel[k];
             }
             output[x] = sum;
         }
     }
+
+    private static Vector256<float> Pair(ref Vector128<float> at, int offset) =>
+        Unsafe.ReadUnaligned<Vector256<float>>(ref Unsafe.As<Vector128<float>, byte>(ref Unsafe.Add(ref at, offset)));
 
     /// <summary>sum += source * weight, as wide as the machine's vectors go.</summary>
     private static void AddScaled(ReadOnlySpan<Vector128<float>> source, float weight, Span<Vector128<float>> sum)

@@ -158,36 +158,29 @@ public static class ImageDecoder
     }
 
     /// <summary>
-    /// The fast JPEG paths, or null for the general one: only the region around a small crop through Skia, or the
-    /// whole picture through the system's SIMD TurboJPEG.
+    /// The fast JPEG paths, or null for the general one: the system's SIMD TurboJPEG, stopping below the rows a crop
+    /// reads, or without it only the region around a small crop through Skia.
     /// </summary>
     private static PooledPixels? DecodeJpegFast(
         SKCodec codec, ImageHeader header, PinnedBytes bytes, DecodePlan plan, SKSizeI size, int denominator)
     {
-        if (header.Origin == SKEncodedOrigin.TopLeft && plan.Region is { } region
-            && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part))
-        {
-            return part;
-        }
+        bool upright = header.Origin == SKEncodedOrigin.TopLeft;
         if (!TurboJpeg.IsAvailable)
+        {
+            return upright && plan.Region is { } region
+                && RegionDecoder.TryDecode(codec, size, denominator, region, out PooledPixels? part) ? part : null;
+        }
+
+        // Rows below the region are not decoded; a margin keeps the upsampling of the last rows read exact.
+        SKSizeI stored = codec.Info.Size;
+        int rows = upright && plan.Region is { } r
+            ? Math.Min(stored.Height, r.Bottom + (RegionDecoder.Margin * denominator)) : stored.Height;
+        if (!TurboJpeg.TryDecode(bytes.Span, stored, denominator, rows, out PooledPixels? pixels))
         {
             return null;
         }
-        PooledPixels pixels = PooledPixels.Rent(size.Width, size.Height);
-        try
-        {
-            if (!TurboJpeg.TryDecode(bytes.Span, codec.Info.Size, size, pixels))
-            {
-                pixels.Dispose();
-                return null;
-            }
-            return Upright(pixels, header.Origin, denominator);
-        }
-        catch
-        {
-            pixels.Dispose();
-            throw;
-        }
+        Debug.Assert(pixels.Width == size.Width, "TurboJPEG and Skia scale alike.");
+        return Upright(pixels, header.Origin, denominator);
     }
 
     /// <summary>

@@ -9,7 +9,11 @@ namespace DataflowContrastive.Augment;
 /// </summary>
 public sealed class ImageTransform
 {
-    /// <summary>A crop at least this many times the output side may come from a reduced-scale JPEG decode.</summary>
+    /// <summary>
+    /// The evaluation resize may come from a reduced-scale JPEG decode only when that leaves at least this many times
+    /// the output size: evaluation views are compared across runs and models, so they stay closer to torchvision
+    /// than training crops, which may be scaled down to the output side.
+    /// </summary>
     private const int ReducedDecodeMargin = 2;
 
     private readonly AugmentOptions _augment;
@@ -129,12 +133,14 @@ public sealed class ImageTransform
     private DecodePlan CropPlan(ImageHeader header, CropBox crop)
     {
         SKRectI region = new(crop.Left, crop.Top, crop.Left + crop.Width, crop.Top + crop.Height);
-        int need = ImageSize * ReducedDecodeMargin;
-        if (!_augment.ReducedDecode || crop.Width < need || crop.Height < need)
+        // A training crop may shrink down to the output side itself: the DCT scaling is the first step of the
+        // resize's low-pass. Below twice the output side no scale is left to use.
+        int side = ImageSize;
+        if (!_augment.ReducedDecode || crop.Width < 2 * side || crop.Height < 2 * side)
         {
             return new DecodePlan(null, region);
         }
-        double factor = Math.Max((double)need / crop.Width, (double)need / crop.Height);
+        double factor = Math.Max((double)side / crop.Width, (double)side / crop.Height);
         SKSizeI atLeast = new((int)Math.Ceiling(header.Width * factor), (int)Math.Ceiling(header.Height * factor));
         return new DecodePlan(atLeast, region);
     }

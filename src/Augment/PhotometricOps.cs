@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SkiaSharp;
 
 namespace DataflowContrastive.Augment;
@@ -41,13 +44,50 @@ public static class PhotometricOps
     {
         CheckImage(image);
         Span<byte> p = image.GetPixelSpan();
-        for (int i = 0; i < p.Length; i += 4)
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ref byte start = ref MemoryMarshal.GetReference(p);
+            for (; i + 16 <= p.Length; i += 16)
+            {
+                ref byte at = ref Unsafe.Add(ref start, i);
+                Unsafe.WriteUnaligned(ref at, SaturateFour(Unsafe.ReadUnaligned<Vector128<int>>(ref at), factor));
+            }
+        }
+        for (; i < p.Length; i += 4)
         {
             int l = Luma(p[i], p[i + 1], p[i + 2]);
             p[i] = Blend(l, p[i], factor);
             p[i + 1] = Blend(l, p[i + 1], factor);
             p[i + 2] = Blend(l, p[i + 2], factor);
         }
+    }
+
+    /// <summary>
+    /// <see cref="AdjustSaturation"/> for four pixels: the same integer luma and the same float blend, so the same
+    /// bytes.
+    /// </summary>
+    private static Vector128<int> SaturateFour(Vector128<int> pixels, float factor)
+    {
+        Vector128<int> bytes = Vector128.Create(0xFF);
+        Vector128<int> r = pixels & bytes;
+        Vector128<int> g = Vector128.ShiftRightLogical(pixels, 8) & bytes;
+        Vector128<int> b = Vector128.ShiftRightLogical(pixels, 16) & bytes;
+        Vector128<int> l = Vector128.ShiftRightArithmetic(
+            (r * 19595) + (g * 38470) + (b * 7471) + Vector128.Create(0x8000), 16);
+        Vector128<float> degenerate = Vector128.ConvertToSingle(l);
+        Vector128<int> red = BlendFour(degenerate, r - l, factor);
+        Vector128<int> green = BlendFour(degenerate, g - l, factor);
+        Vector128<int> blue = BlendFour(degenerate, b - l, factor);
+        return red | Vector128.ShiftLeft(green, 8) | Vector128.ShiftLeft(blue, 16)
+            | (pixels & Vector128.Create(unchecked((int)0xFF000000)));
+    }
+
+    /// <summary><see cref="Blend"/> for four values, given their differences from the degenerate value.</summary>
+    private static Vector128<int> BlendFour(Vector128<float> degenerate, Vector128<int> difference, float factor)
+    {
+        Vector128<float> x = degenerate + (Vector128.ConvertToSingle(difference) * factor);
+        return Vector128.ConvertToInt32(Vector128.Clamp(x, Vector128<float>.Zero, Vector128.Create(255f)));
     }
 
     /// <summary><c>rgb_to_grayscale</c> with three output channels: Pillow's rounded L in R, G and B.</summary>

@@ -4,9 +4,9 @@ using SkiaSharp;
 namespace DataflowContrastive.Augment;
 
 /// <summary>
-/// Decodes only the part of a JPEG that a crop reads: libjpeg-turbo crops the columns (whole MCUs) and skips the
-/// colour conversion of rows above; rows below are never decoded. The file's completeness was checked from its
-/// markers before, so stopping early does not hide truncation.
+/// Decodes only the part of a JPEG that a crop reads, when the system's TurboJPEG is missing: libjpeg-turbo crops
+/// the columns (whole MCUs) and skips the colour conversion of rows above; rows below are never decoded.
+/// The file's completeness was checked from its markers before, so stopping early does not hide truncation.
 /// </summary>
 internal static class RegionDecoder
 {
@@ -14,17 +14,15 @@ internal static class RegionDecoder
     /// Decoded pixels kept around the region: libjpeg's upsampling near a cropped edge may differ from a full
     /// decode, and the resize never reads outside the region itself, so a margin makes the kept pixels exact.
     /// </summary>
-    private const int Margin = 16;
+    public const int Margin = 16;
 
     public static unsafe bool TryDecode(SKCodec codec, SKSizeI size, int denominator, SKRectI region,
         [NotNullWhen(true)] out PooledPixels? pixels)
     {
         pixels = null;
         SKRectI scaled = ScaledWithMargin(size, denominator, region);
-        // Measured on COCO photos: against Skia's whole decode a region pays off up to three quarters of the
-        // picture; against the SIMD TurboJPEG whole decode, only up to about a quarter.
-        double worthwhile = TurboJpeg.IsAvailable ? 0.25 : 0.75;
-        if (scaled.Width * (double)scaled.Height > size.Width * (double)size.Height * worthwhile)
+        // Measured on COCO photos: against Skia's whole decode a region pays off up to three quarters of the picture.
+        if (scaled.Width * (double)scaled.Height > size.Width * (double)size.Height * 0.75)
         {
             return false;
         }

@@ -49,26 +49,43 @@ public class ImageTransformTests
     /// the bicubic filter runs, so it is close to torchvision's full decode and resize but not equal: measured 6 to
     /// 9 levels at the sharpest edges and 0.3 levels on average; allowed 12 and 0.5.
     /// </summary>
-    [Theory]
-    [InlineData("train_rocket.f32")]
-    [InlineData("eval_rocket.f32")]
-    public void Reduced_scale_jpeg_decode_stays_close_to_torchvision(string reference)
+    [Fact]
+    public void Reduced_scale_jpeg_decode_of_the_eval_view_stays_close_to_torchvision()
+    {
+        AssertReducedStaysWithin("eval_rocket.f32", maxLevels: 12, meanLevels: 0.5);
+    }
+
+    /// <summary>
+    /// A training crop may be decoded down to the output side itself: here a 520x400 crop at 1/4 scale, 130x100,
+    /// before the bicubic resize to 96. The block-wise DCT scaling then does nearly all of the shrinking, so the
+    /// sharpest edges move further than with the 1/2 scale of the eval view: measured 28 levels at most and 0.84
+    /// on average; allowed 32 and 1.
+    /// </summary>
+    [Fact]
+    public void Reduced_scale_jpeg_decode_of_a_training_crop_stays_close_to_torchvision()
+    {
+        AssertReducedStaysWithin("train_rocket.f32", maxLevels: 32, meanLevels: 1);
+    }
+
+    private static void AssertReducedStaysWithin(string reference, double maxLevels, double meanLevels)
     {
         TransformCase c = AugmentFixtures.Transform(reference);
         float[] reduced = Run(Transform(c.Size, reducedDecode: true), c);
         float[] exact = Run(Transform(c.Size, reducedDecode: false), c);
 
         Difference d = Difference.Of(reduced, AugmentFixtures.ReadFloats(c.F32));
-        Assert.True(d.Max <= OneLevel * 12 && d.Mean <= OneLevel * 0.5, $"{reference}: {d}");
+        Assert.True(d.Max <= OneLevel * maxLevels && d.Mean <= OneLevel * meanLevels, $"{reference}: {d}");
         Assert.NotEqual(exact, reduced);
     }
 
     /// <summary>
-    /// A small crop of a JPEG decodes only the region around it. The same crop of the same pixels stored as PNG
-    /// (decoded whole) must give the same floats: the region decode is exact, not an approximation.
+    /// A crop of a JPEG is decoded only down to its bottom (with TurboJPEG) or only around it (with Skia alone).
+    /// The same crop of the same pixels stored as PNG (decoded whole) must give the same floats: the partial decode
+    /// is exact, not an approximation.
     /// </summary>
     [Theory]
     [InlineData("data/skimage-clip/rocket.jpg", 100, 200, 150, 180)]
+    [InlineData("data/skimage-clip/rocket.jpg", 0, 0, 60, 80)]
     [InlineData("bugs/images/pillow__pil_sample_cmyk.jpg", 10, 60, 14, 16)]
     [InlineData("bugs/images/pillow__exif-dpi-zerodivision.jpg", 150, 0, 50, 40)]
     public void Region_decode_of_a_small_crop_equals_the_whole_decode(string file, int top, int left, int h, int w)
