@@ -38,6 +38,20 @@ public static class AreaOptions
                 $"{definition.SourceFile}: no Parquet shards found at {string.Join(", ", definition.Source.Shards)}");
     }
 
+    /// <summary>The held-out shards that <c>eval.shards</c> names, or a run error when it names none that exist.
+    /// </summary>
+    public static IReadOnlyList<string> DiscoverEvalShards(this PipelineDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string baseDirectory = Path.GetDirectoryName(definition.SourceFile) ?? Directory.GetCurrentDirectory();
+        IReadOnlyList<string> shards = [.. ShardDiscovery.Find(definition.Eval.Shards, baseDirectory)];
+        return shards.Count > 0
+            ? shards
+            : throw new PipelineRunException(
+                $"{definition.SourceFile}: eval.shards: no Parquet shards found at " +
+                string.Join(", ", definition.Eval.Shards));
+    }
+
     public static IngestOptions Ingest(this PipelineDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);

@@ -40,6 +40,11 @@ internal static class ModeRules
         {
             errors.Add(Misplaced(definition, root, key, "is only read with mode: supcon"));
         }
+        if (definition.Eval.Holdout > 0 && definition.Eval.Shards.Count > 0)
+        {
+            errors.Add(Misplaced(definition, root, "eval.shards",
+                "and eval.holdout both choose the held-out split; set one of them"));
+        }
         if (mode == ContrastiveMode.Clip && seen.Contains("loss.temperature"))
         {
             errors.Add(Misplaced(definition, root, "loss.temperature",

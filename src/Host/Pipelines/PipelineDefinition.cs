@@ -246,6 +246,12 @@ public sealed class TrainSettings
 
     /// <summary>Steps in a row with a non-finite loss or gradients that are skipped before the run stops.</summary>
     public int MaxSkippedSteps { get; internal set; } = 10;
+
+    /// <summary>
+    /// Wall-clock minutes after which the run ends as if it had all its steps (evaluation, checkpoint, export), or
+    /// null for no limit. The learning-rate schedule still spans <see cref="Steps"/>.
+    /// </summary>
+    public double? MaxMinutes { get; internal set; }
 }
 
 public sealed class CheckpointSettings
@@ -290,6 +296,10 @@ public sealed class EvalSettings
     /// <summary>Share of sample keys held out of training, chosen by a stable hash of the key; 0 holds none out.
     /// </summary>
     public double Holdout { get; internal set; }
+
+    /// <summary>Shards (full paths or globs) whose rows are the held-out queries, instead of a share of the keys;
+    /// empty for none.</summary>
+    public IReadOnlyList<string> Shards { get; internal set; } = [];
 
     /// <summary>Steps between evaluations; 0 evaluates only at the end.</summary>
     public int Every { get; internal set; }

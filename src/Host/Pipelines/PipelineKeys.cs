@@ -146,6 +146,8 @@ public static class PipelineKeys
             (v, d, _) => d.Train.LogEvery = Int32(v, 1, int.MaxValue)),
         new("train.max_skipped_steps", "10", "Non-finite steps in a row that are skipped before the run stops.",
             (v, d, _) => d.Train.MaxSkippedSteps = Int32(v, 0, 1_000_000)),
+        new("train.max_minutes", "none", "Wall-clock minutes after which the run ends as if it had all its steps.",
+            (v, d, _) => d.Train.MaxMinutes = Double(v, 0.01, 525_600)),
 
         new("checkpoint.directory", "OUTPUT/checkpoints", "Where checkpoints are written.",
             (v, d, b) => d.Checkpoint.Directory = FullPath(v, b)),
@@ -178,6 +180,8 @@ public static class PipelineKeys
 
         new("eval.holdout", "0", "Share of sample keys (0 to 0.5) held out of training, for evaluation.",
             (v, d, _) => d.Eval.Holdout = Double(v, 0, 0.5)),
+        new("eval.shards", "none", "Held-out shards (files, folders, globs) as the queries, instead of `eval.holdout`.",
+            (v, d, b) => d.Eval.Shards = TextList(v).Select(p => FullPath(p, b)).ToArray()),
         new("eval.every", "0", "Steps between evaluations; 0 evaluates only at the end of the run.",
             (v, d, _) => d.Eval.Every = Int32(v, 0, int.MaxValue)),
         new("eval.max_samples", "1000", "At most this many held-out queries, and training rows as k-NN memory.",

@@ -75,6 +75,12 @@ public sealed class Evaluator
     }
 
     /// <summary>
+    /// Held-out shards whose rows are the queries (<c>eval.shards</c>); every row of <c>order</c> is then training
+    /// data, the k-NN memory. Null to split <c>order</c> by <see cref="EvaluationOptions.Holdout"/>.
+    /// </summary>
+    public SampleOrder? HeldOut { get; init; }
+
+    /// <summary>
     /// Evaluates the model as it is now. <see cref="EvaluationRecord.Step"/> and
     /// <see cref="EvaluationRecord.SamplesTrained"/> are left at 0 for the caller to fill in.
     /// </summary>
@@ -112,26 +118,41 @@ public sealed class Evaluator
         var queries = new List<Row>();
         var memory = new List<Row>();
         int max = _options.MaxSamples;
+        if (HeldOut is { } heldOut)
+        {
+            await ReadIntoAsync(heldOut, _ => queries, () => queries.Count == max, cancellationToken);
+            await ReadIntoAsync(_order, _ => memory, () => memory.Count == max, cancellationToken);
+            return (queries, memory);
+        }
+        bool split = _options.Holdout > 0;
+        await ReadIntoAsync(_order, key => HoldoutSplit.IsHeldOut(key, _options.Holdout) ? queries : memory,
+            () => (!split || queries.Count == max) && memory.Count == max, cancellationToken);
+        return (queries, memory);
+    }
 
+    // Adds each good row of the order to the list its key belongs in, while that list is under the cap, until full
+    // says every list is full.
+    private async Task ReadIntoAsync(SampleOrder order, Func<string, List<Row>> listOf, Func<bool> full,
+        CancellationToken cancellationToken)
+    {
         // Shard failures were recorded by training; here a failed shard just adds no rows.
-        await foreach (OrderedSample sample in _order.EpochAsync(0, _ => ValueTask.CompletedTask, cancellationToken))
+        await foreach (OrderedSample sample in order.EpochAsync(0, _ => ValueTask.CompletedTask, cancellationToken))
         {
             RawSample raw = sample.Raw;
             if (raw.Problem is not null || raw.Image is not { Length: > 0 } image)
             {
                 continue;
             }
-            List<Row> split = HoldoutSplit.IsHeldOut(raw.Key, _options.Holdout) ? queries : memory;
-            if (split.Count < max)
+            List<Row> rows = listOf(raw.Key);
+            if (rows.Count < _options.MaxSamples)
             {
-                split.Add(new Row(image, raw.Label, Tokens(raw.Caption)));
+                rows.Add(new Row(image, raw.Label, Tokens(raw.Caption)));
             }
-            if ((_options.Holdout == 0 || queries.Count == max) && memory.Count == max)
+            if (full())
             {
                 break;
             }
         }
-        return (queries, memory);
     }
 
     private long[]? Tokens(string? caption)

@@ -19,7 +19,13 @@ public sealed partial class PipelineJob
         // Image-only models (simclr, supcon) have no text tower: their evaluation is k-NN and the collapse check.
         EvaluationTexts? texts = trainer is ClipTrainer clip ? new EvaluationTexts(tokenizer, clip.EmbedTexts) : null;
         var evaluator = new Evaluator(order, new ImageTransform(d.Augment(), d.Decode()), options, trainer.EmbedImages,
-            texts);
+            texts)
+        {
+            HeldOut = d.Eval.Shards.Count == 0
+                ? null
+                : new SampleOrder(d.DiscoverEvalShards(), new ShardReader(d.Ingest()).ReadAsync, d.Train.Seed, 1,
+                    shuffle: false),
+        };
         MetricsLog log = await MetricsLog.OpenAsync(d.OutputDirectory, trainer.Step, cancellationToken);
         return new EvaluationSchedule(evaluator, log, d.Eval.Every, _logger);
     }

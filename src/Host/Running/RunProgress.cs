@@ -71,6 +71,7 @@ public static class RunFingerprint
     [
         "SourceFile", "Name", "OutputDirectory", "Source.Shards", "Source.Retries", "Source.RetryDelay",
         "Images.Workers", "Train.Device", "Train.LogEvery", "Train.Steps", "Train.Epochs", "Train.MaxSkippedSteps",
+        "Train.MaxMinutes",
         "Checkpoint", "Export", "Eval", "Serve",
     ];
 

@@ -22,6 +22,7 @@ public sealed partial class TrainingLoop : IDisposable
     private readonly IBatchStep _step;
     private readonly Stopwatch _sinceLog = Stopwatch.StartNew();
     private readonly Stopwatch _sinceStep = Stopwatch.StartNew();
+    private readonly Stopwatch _running = Stopwatch.StartNew();
     private TimeSpan _waitedSinceLog;
     private long _samplesSinceLog;
     private readonly CancellationToken _stopping;
@@ -108,6 +109,12 @@ public sealed partial class TrainingLoop : IDisposable
             }
             if (result.Step >= _totalSteps)
             {
+                _finished.Cancel();
+            }
+            else if (_definition.Train.MaxMinutes is { } minutes && _running.Elapsed.TotalMinutes >= minutes)
+            {
+                // A time budget ends the run as its last step would; the schedule keeps the length it was given.
+                LogTimeLimit(_logger, result.Step, _totalSteps, minutes);
                 _finished.Cancel();
             }
         }
@@ -207,6 +214,10 @@ public sealed partial class TrainingLoop : IDisposable
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning,
         Message = "step {Step} skipped: its loss or gradients were not finite ({InARow} in a row, at most {Limit})")]
     private static partial void LogSkipped(ILogger logger, int step, int inARow, int limit);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information,
+        Message = "train.max_minutes ({Minutes} min) reached at step {Step} of {TotalSteps}: the run ends here")]
+    private static partial void LogTimeLimit(ILogger logger, int step, int totalSteps, double minutes);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Checkpoint of step {Step}: {Checkpoint}")]
     private static partial void LogCheckpoint(ILogger logger, int step, string checkpoint);

@@ -85,6 +85,29 @@ public sealed class EvaluatorTests : IDisposable
         Assert.Equal(1.0, last!.KnnTop1);
     }
 
+    [Fact]
+    public async Task Held_out_shards_are_the_queries_and_every_training_row_is_memory()
+    {
+        // 12 squares of each colour, with other keys, in a shard of their own; the training shard keeps all 60 rows.
+        string heldOutShard = Path.Combine(_folder, "held-out.parquet");
+        (byte[]?, string?, int?, string)[] rows = [.. Enumerable.Range(0, 36).Select(i =>
+            ((byte[]?)Square(Colours[i % 3]), (string?)"a square", (int?)(i % 3), $"held-out-{i:D3}"))];
+        await TestShards.WriteFlatAsync(heldOutShard, [rows]);
+        Evaluator split = await NewEvaluatorAsync(ChannelMeans, cacheBytes: 1 << 20);
+        Evaluator evaluator = new(Order(Path.Combine(_folder, "squares.parquet")), Transform,
+            new EvaluationOptions(0, 1000, 5, 7, 2, 1 << 20), ChannelMeans)
+        {
+            HeldOut = Order(heldOutShard),
+        };
+
+        EvaluationRecord record = await evaluator.EvaluateAsync(default);
+
+        Assert.Null(split.HeldOut);
+        Assert.Equal(36, record.HeldOutSamples);
+        Assert.Equal(3 * PerClass, record.MemorySamples);
+        Assert.Equal(1.0, record.KnnTop1);
+    }
+
     private static IEnumerable<string> Keys() =>
         Enumerable.Range(0, 3 * PerClass).Select(i => $"square-{i:D3}");
 
@@ -114,10 +137,14 @@ public sealed class EvaluatorTests : IDisposable
                 ((byte[]?)Square(Colours[i % 3]), (string?)"a square", (int?)(i % 3), key))];
             await TestShards.WriteFlatAsync(shard, [rows[..25], rows[25..]]);
         }
-        var order = new SampleOrder([shard], new ShardReader(new IngestOptions()).ReadAsync, 1, 1, shuffle: false);
-        var transform = new ImageTransform(new AugmentOptions { ImageSize = 8, Recipe = "eval" }, new DecodeOptions());
-        return new Evaluator(order, transform, new EvaluationOptions(Holdout, 1000, 5, 7, 2, cacheBytes), embed);
+        return new Evaluator(Order(shard), Transform, new EvaluationOptions(Holdout, 1000, 5, 7, 2, cacheBytes), embed);
     }
+
+    private static ImageTransform Transform =>
+        new(new AugmentOptions { ImageSize = 8, Recipe = "eval" }, new DecodeOptions());
+
+    private static SampleOrder Order(string shard) =>
+        new([shard], new ShardReader(new IngestOptions()).ReadAsync, 1, 1, shuffle: false);
 
     private static byte[] Square(SKColor colour)
     {

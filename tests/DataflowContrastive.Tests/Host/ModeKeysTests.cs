@@ -61,6 +61,7 @@ public class ModeKeysTests
     [InlineData("mode: simclr\nexport:\n  embeddings: both\n", "export.embeddings", "no text encoder")]
     [InlineData("loss:\n  temperature: 0.001\nmode: simclr\n", "loss.temperature", "from 0.01 to 10")]
     [InlineData("mode: moco\n", "mode", "clip, simclr, supcon")]
+    [InlineData("eval:\n  holdout: 0.1\n  shards: held-out\n", "eval.shards", "set one of them")]
     public void A_key_that_does_not_fit_the_mode_is_refused_naming_it(string yaml, string key, string reason)
     {
         var e = Assert.Throws<PipelineFileException>(() => Parse(yaml));
@@ -68,6 +69,16 @@ public class ModeKeysTests
         PipelineFileError error = Assert.Single(e.Errors);
         Assert.Equal(key, error.Key);
         Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Held_out_shards_and_a_time_limit_are_read_with_paths_relative_to_the_file()
+    {
+        PipelineDefinition d = Parse("eval:\n  shards: [../held-out/*.parquet]\ntrain:\n  max_minutes: 2.5\n");
+
+        Assert.Equal(["/held-out/*.parquet"], d.Eval.Shards);
+        Assert.Equal(2.5, d.Train.MaxMinutes);
+        Assert.Null(Parse("").Train.MaxMinutes);
     }
 
     private static PipelineDefinition Parse(string yaml) =>

@@ -65,6 +65,33 @@ public sealed partial class ModeRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_time_limited_run_ends_early_and_evaluates_on_held_out_shards()
+    {
+        string shards = TinyCifar.Pack(_work, perClass: 6);
+        string heldOut = TinyCifar.Pack(_work, perClass: 2);
+        string pipeline = WritePipeline("simclr", shards, "size: 8", 0.5,
+            "train: { steps: 100000, max_minutes: 0.05, device: cpu }\nexport: { enabled: false }\n" +
+            $"eval: {{ shards: {heldOut}, knn_k: 3 }}");
+
+        (int exitCode, string output) = await DfcProcess.RunCapturingAsync(pipeline);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("train.max_minutes (0.05 min) reached", output, StringComparison.Ordinal);
+        using JsonDocument summary = JsonDocument.Parse(
+            await File.ReadAllTextAsync(Path.Combine(_work, "simclr", "summary.json")));
+        int steps = summary.RootElement.GetProperty("steps").GetInt32();
+        Assert.InRange(steps, 1, 99_999);
+        Assert.False(summary.RootElement.GetProperty("interrupted").GetBoolean());
+        Assert.True(Directory.Exists(Path.Combine(_work, "simclr", "checkpoints",
+            FormattableString.Invariant($"step-{steps:D8}"))));
+        JsonElement metrics = JsonDocument.Parse(
+            await File.ReadAllTextAsync(Path.Combine(_work, "simclr", "metrics.json"))).RootElement;
+        Assert.Equal(20, metrics.GetProperty("held_out_samples").GetInt32());
+        Assert.Equal(60, metrics.GetProperty("memory_samples").GetInt32());
+        Assert.InRange(metrics.GetProperty("knn_top1").GetDouble(), 0, 1);
+    }
+
+    [Fact]
     public async Task Supcon_on_shards_without_labels_is_refused_before_any_training()
     {
         string pipeline = WritePipeline("supcon", TestPaths.Repo("samples", "coco-cc"), "classes: 2, per_class: 2",
