@@ -2,7 +2,6 @@ using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Running;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Tests.Ingest;
-using Microsoft.Extensions.Logging;
 using SkiaSharp;
 
 namespace DataflowContrastive.Tests.Host;
@@ -152,24 +151,5 @@ public sealed class EvaluatorTests : IDisposable
         bitmap.Erase(colour);
         using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
-    }
-
-    private sealed class CapturingLogger : ILogger
-    {
-        public List<string> Warnings { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                Warnings.Add(formatter(state, exception));
-            }
-        }
     }
 }

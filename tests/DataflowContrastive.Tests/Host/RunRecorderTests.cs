@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using DataflowContrastive.Host.Running;
 using DataflowContrastive.Ingest;
-using Microsoft.Extensions.Logging;
 using Parquet;
 using Parquet.Schema;
 
@@ -155,27 +154,5 @@ public sealed class RunRecorderTests : IDisposable
         public override long GetTimestamp() => _ticks;
 
         public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
-
-    private sealed class CapturingLogger : ILogger
-    {
-        public List<string> Warnings { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel == LogLevel.Warning)
-            {
-                lock (Warnings)
-                {
-                    Warnings.Add(formatter(state, exception));
-                }
-            }
-        }
     }
 }
