@@ -62,6 +62,12 @@ public sealed record EvaluationRecord
     /// </summary>
     public int EmbeddingDimension { get; init; }
 
+    /// <summary>
+    /// Width of the vectors the standard deviations were measured on: the embeddings, or an image-only model's
+    /// projections. 1/sqrt of it is what the standard deviation is near when not collapsed.
+    /// </summary>
+    public int SpreadDimension { get; init; }
+
     /// <summary>Wall-clock seconds the evaluation took.</summary>
     public double Seconds { get; init; }
 
@@ -94,7 +100,7 @@ public sealed record EvaluationRecord
         {
             text.Append(CultureInfo.InvariantCulture,
                 $"; embedding std mean {EmbeddingStdMean:F4} min {EmbeddingStdMin:F4} (1/sqrt(d) = {
-                    1 / Math.Sqrt(EmbeddingDimension):F4})");
+                    1 / Math.Sqrt(Math.Max(SpreadDimension, 1)):F4})");
         }
         return text.ToString();
     }

@@ -90,7 +90,7 @@ public sealed partial class EvaluationSchedule
     // about the same point. A fifth of 1/sqrt(d) is far enough from both to flag the second.
     private void WarnIfCollapsed(EvaluationRecord record)
     {
-        double expected = 1 / Math.Sqrt(Math.Max(record.EmbeddingDimension, 1));
+        double expected = 1 / Math.Sqrt(Math.Max(record.SpreadDimension, 1));
         if (record.EmbeddingStdMean is { } mean && mean < expected / 5)
         {
             LogCollapsed(_logger, record.Step, mean, expected);

@@ -81,6 +81,12 @@ public sealed class Evaluator
     public SampleOrder? HeldOut { get; init; }
 
     /// <summary>
+    /// For a model whose loss sees another output than the evaluated embedding (an image-only model's projection
+    /// head), that output: the collapse check is measured on it. Null to measure the evaluated embeddings.
+    /// </summary>
+    public ImageEmbedder? Projections { get; init; }
+
+    /// <summary>
     /// Evaluates the model as it is now. <see cref="EvaluationRecord.Step"/> and
     /// <see cref="EvaluationRecord.SamplesTrained"/> are left at 0 for the caller to fill in.
     /// </summary>
@@ -97,8 +103,8 @@ public sealed class Evaluator
             (_queries, _memory) = (queries, memory);
         }
 
-        (float[] queryImages, int dimension) = EmbedImages(_queries, cancellationToken);
-        (float[] memoryImages, int memoryDimension) = EmbedImages(_memory, cancellationToken);
+        (float[] queryImages, int dimension) = EmbedImages(_queries, _embedImages, cancellationToken);
+        (float[] memoryImages, int memoryDimension) = EmbedImages(_memory, _embedImages, cancellationToken);
         dimension = Math.Max(dimension, memoryDimension);
         EvaluationRecord record = new EvaluationRecord
         {
@@ -108,7 +114,9 @@ public sealed class Evaluator
         };
         record = WithRecall(record, queryImages, dimension);
         record = WithKnn(record, queryImages, memoryImages, dimension);
-        record = WithSpread(record, [.. queryImages, .. memoryImages], dimension);
+        record = Projections is { } project
+            ? WithSpread(record, [.. _queries, .. _memory], project, cancellationToken)
+            : WithSpread(record, [.. queryImages, .. memoryImages], dimension);
         return record with { Seconds = Math.Round(clock.Elapsed.TotalSeconds, 2) };
     }
 
@@ -191,7 +199,8 @@ public sealed class Evaluator
     }
 
     // The image embeddings of the rows, L2-normalised, in batches; decoded again where the cache had no room.
-    private (float[] Embeddings, int Dimension) EmbedImages(List<Row> rows, CancellationToken cancellationToken)
+    private (float[] Embeddings, int Dimension) EmbedImages(List<Row> rows, ImageEmbedder embed,
+        CancellationToken cancellationToken)
     {
         int pixels = _transform.OutputLength;
         var embeddings = new List<float>();
@@ -213,7 +222,7 @@ public sealed class Evaluator
                     _transform.ApplyEval(row.Image, destination);
                 }
             });
-            float[] embedded = _embedImages(batch, count);
+            float[] embedded = embed(batch, count);
             dimension = embedded.Length / count;
             Debug.Assert(embedded.Length == count * dimension, "the embedder returns one row per image");
             EvaluationMetrics.Normalise(embedded, dimension);
@@ -274,6 +283,13 @@ public sealed class Evaluator
         };
     }
 
+    private EvaluationRecord WithSpread(EvaluationRecord record, List<Row> rows, ImageEmbedder project,
+        CancellationToken cancellationToken)
+    {
+        (float[] projections, int dimension) = EmbedImages(rows, project, cancellationToken);
+        return WithSpread(record, projections, dimension);
+    }
+
     private static EvaluationRecord WithSpread(EvaluationRecord record, float[] images, int dimension)
     {
         if (dimension == 0 || images.Length < 2 * dimension)
@@ -281,7 +297,7 @@ public sealed class Evaluator
             return record;
         }
         (double mean, double min) = EvaluationMetrics.DimensionSpread(images, dimension);
-        return record with { EmbeddingStdMean = mean, EmbeddingStdMin = min };
+        return record with { EmbeddingStdMean = mean, EmbeddingStdMin = min, SpreadDimension = dimension };
     }
 
     private static float[] Gather(float[] rows, int[] indices, int dimension)

@@ -21,6 +21,7 @@ public sealed partial class PipelineJob
         var evaluator = new Evaluator(order, new ImageTransform(d.Augment(), d.Decode()), options, trainer.EmbedImages,
             texts)
         {
+            Projections = trainer is ImageOnlyTrainer imageOnly ? imageOnly.ProjectImages : null,
             HeldOut = d.Eval.Shards.Count == 0
                 ? null
                 : new SampleOrder(d.DiscoverEvalShards(), new ShardReader(d.Ingest()).ReadAsync, d.Train.Seed, 1,

@@ -79,13 +79,18 @@ public abstract class ContrastiveTrainer : IDisposable
     /// Embeds <paramref name="count"/> images for export and evaluation; returns
     /// count·<see cref="ImageEmbeddingWidth"/> floats, each row of unit length.
     /// </summary>
-    public float[] EmbedImages(ReadOnlySpan<float> images, int count)
+    public float[] EmbedImages(ReadOnlySpan<float> images, int count) => Infer(images, count, EmbedForExport);
+
+    /// <summary>Runs <paramref name="forward"/> on <paramref name="count"/> images in evaluation mode, without
+    /// gradients; returns its output's floats.</summary>
+    protected float[] Infer(ReadOnlySpan<float> images, int count, Func<Tensor, Tensor> forward)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentNullException.ThrowIfNull(forward);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
-        return EmbedForExport(ImagesToTensor(images, count)).cpu().data<float>().ToArray();
+        return forward(ImagesToTensor(images, count)).cpu().data<float>().ToArray();
     }
 
     /// <summary>True when every weight of the model is a finite number, as a checkpoint's weights must be.</summary>

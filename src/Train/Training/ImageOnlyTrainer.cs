@@ -82,4 +82,10 @@ public sealed class ImageOnlyTrainer : ContrastiveTrainer
 
     /// <inheritdoc/>
     protected override Tensor EmbedForExport(Tensor images) => Model.Represent(images);
+
+    /// <summary>
+    /// The projection head's unit-length output for <paramref name="count"/> images, what the loss sees; returns
+    /// count·EmbedDim floats. The collapse check measures it, as SimSiam does.
+    /// </summary>
+    public float[] ProjectImages(ReadOnlySpan<float> images, int count) => Infer(images, count, Model.Project);
 }

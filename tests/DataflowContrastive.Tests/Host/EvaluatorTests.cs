@@ -85,6 +85,24 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
+    public async Task The_collapse_check_measures_the_projections_when_the_model_has_them()
+    {
+        Evaluator plain = await NewEvaluatorAsync(ChannelMeans, cacheBytes: 1 << 20);
+        Evaluator projected = new(Order(Path.Combine(_folder, "squares.parquet")), Transform,
+            new EvaluationOptions(Holdout, 1000, 5, 7, 2, 1 << 20), ChannelMeans)
+        {
+            Projections = (_, count) => [.. Enumerable.Repeat(1f, count * 4)],
+        };
+
+        EvaluationRecord spread = await plain.EvaluateAsync(default);
+        EvaluationRecord collapsed = await projected.EvaluateAsync(default);
+
+        Assert.Equal(1.0, collapsed.KnnTop1);
+        Assert.InRange(spread.EmbeddingStdMean!.Value, 0.1, 1);
+        Assert.Equal(0, collapsed.EmbeddingStdMean!.Value, 12);
+    }
+
+    [Fact]
     public async Task Held_out_shards_are_the_queries_and_every_training_row_is_memory()
     {
         // 12 squares of each colour, with other keys, in a shard of their own; the training shard keeps all 60 rows.
