@@ -337,7 +337,7 @@ public static class ServeKit
     }
 }
 
-/// <summary>Every log entry of a host, at every level, with its category and exception, for a test to look at.</summary>
+/// <summary>Every log entry of a host, at every level, with its exception, for a test to look at.</summary>
 public sealed class ServeLog : ILoggerProvider
 {
     private readonly List<(LogLevel Level, string Text, Exception? Exception)> _entries = [];
