@@ -97,7 +97,7 @@ public sealed partial class PipelineWorker
     {
         DateTimeOffset settledBefore = _time.GetUtcNow() - Serve.Settle;
         var seen = new List<ShardFingerprint>();
-        bool unsettled = false;
+        int unsettled = 0;
         foreach (string shard in _pipeline.Definition.FindShards())
         {
             if (!File.Exists(shard))
@@ -106,19 +106,20 @@ public sealed partial class PipelineWorker
             }
             if (File.GetLastWriteTimeUtc(shard) > settledBefore.UtcDateTime)
             {
-                unsettled = true;
+                unsettled++;
                 continue;
             }
             seen.Add(await _hasher.FingerprintAsync(shard, stopping));
         }
-        if (unsettled)
+        if (unsettled > 0)
         {
+            LogUnsettled(_logger, Name, unsettled, unsettled == 1 ? "file" : "files");
             triggers?.Soon(Serve.Settle);
         }
 
         int added = await _ledger.RecordSeenAsync(Name, seen, stopping);
         long waiting = await CountWaitingAsync(stopping);
-        LogScanned(_logger, Name, seen.Count, added, waiting);
+        LogScanned(_logger, Name, seen.Count, seen.Count == 1 ? "shard" : "shards", added, waiting);
     }
 
     // Shards new or in progress, also set as the pipeline's queue depth.
@@ -213,9 +214,14 @@ public sealed partial class PipelineWorker
             _work.Place(exported);
             await EmbeddingIndex.PublishAsync(_pipeline.Definition.Export.Directory, exported, stopping);
         }
+        await _work.WriteSummaryAsync(result, CancellationToken.None);
         bool completed = await _ledger.CompleteAsync(lease, CancellationToken.None);
         ServeMetrics.ShardEnded(Name, completed ? "done" : "lost");
-        LogDone(_logger, Name, lease.Path, result.Rows, result.Exported?.Rows ?? 0);
+        LogDone(_logger, Name, lease.Path, result.Trained, result.Exported?.Rows ?? 0);
+        if (result.Note is { } note)
+        {
+            LogNote(_logger, Name, lease.Path, note);
+        }
     }
 
     private async Task RejectAsync(ShardLease lease, string reason, CancellationToken stopping)
@@ -261,15 +267,16 @@ public sealed partial class PipelineWorker
     private static partial void LogPass(ILogger logger, string pipeline, string reason);
 
     [LoggerMessage(EventId = 41, Level = LogLevel.Information,
-        Message = "Pipeline {Pipeline}: {Shards} shards found, {Added} new; {Waiting} waiting")]
-    private static partial void LogScanned(ILogger logger, string pipeline, int shards, int added, long waiting);
+        Message = "Pipeline {Pipeline}: {Shards} {ShardNoun} found, {Added} new; {Waiting} waiting")]
+    private static partial void LogScanned(ILogger logger, string pipeline, int shards, string shardNoun, int added,
+        long waiting);
 
     [LoggerMessage(EventId = 42, Level = LogLevel.Information,
         Message = "Pipeline {Pipeline}: shard {Shard} leased (attempt {Attempt})")]
     private static partial void LogLeased(ILogger logger, string pipeline, string shard, int attempt);
 
     [LoggerMessage(EventId = 43, Level = LogLevel.Information,
-        Message = "Pipeline {Pipeline}: shard {Shard} done: {Samples} samples, {Exported} rows published")]
+        Message = "Pipeline {Pipeline}: shard {Shard} done: {Samples} samples trained, {Exported} rows published")]
     private static partial void LogDone(ILogger logger, string pipeline, string shard, long samples, long exported);
 
     [LoggerMessage(EventId = 44, Level = LogLevel.Warning,
@@ -287,4 +294,11 @@ public sealed partial class PipelineWorker
     [LoggerMessage(EventId = 47, Level = LogLevel.Information,
         Message = "Pipeline {Pipeline}: waiting {Seconds:F1} s for a lease held by another worker to expire")]
     private static partial void LogWaitingForLease(ILogger logger, string pipeline, double seconds);
+
+    [LoggerMessage(EventId = 48, Level = LogLevel.Information,
+        Message = "Pipeline {Pipeline}: {Files} {FileNoun} still being written, left for a later pass")]
+    private static partial void LogUnsettled(ILogger logger, string pipeline, int files, string fileNoun);
+
+    [LoggerMessage(EventId = 49, Level = LogLevel.Information, Message = "Pipeline {Pipeline}: shard {Shard}: {Note}")]
+    private static partial void LogNote(ILogger logger, string pipeline, string shard, string note);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DataflowContrastive.Host.Ledger;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
@@ -32,7 +33,9 @@ public sealed class ServeOptions
 
 /// <summary>
 /// Serves every pipeline side by side, each in its own loop. A pipeline whose pass fails is logged and retried with
-/// exponential backoff (<c>serve.retry_delay_seconds</c>, doubling, at most ten minutes) and never stops the others.
+/// Polly's exponential backoff with decorrelated jitter (from <c>serve.retry_delay_seconds</c>, growing exponentially
+/// on average but not every time, at most ten minutes) and never stops the others. A failure is logged by its
+/// messages (inner ones too); its stack trace is logged once per pipeline, at Debug level.
 /// A stop request (SIGTERM) reaches every loop as cancellation: training finishes its step and writes a checkpoint,
 /// and the process exits 0 when everything stopped within the grace period.
 /// </summary>
@@ -48,14 +51,16 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
         bool[] failed = await Task.WhenAll(options.Pipelines.Select(p => ServeOneAsync(p, stop.Token)));
         int failures = failed.Count(f => f);
         outcome.ExitCode = failures > 0 ? 1 : 0;
-        LogEnded(_logger, stop.IsCancellationRequested ? "stopped" : "finished", failures);
+        LogEnded(_logger, stop.IsCancellationRequested ? "stopped" : "finished", failures,
+            failures == 1 ? "pipeline" : "pipelines");
         lifetime.StopApplication();
     }
 
     // True when the pipeline gave up (only with --once, after its retries).
     private async Task<bool> ServeOneAsync(ServedPipeline pipeline, CancellationToken stopping)
     {
-        ResiliencePipeline retry = RetryPipeline(pipeline);
+        var traced = new StrongBox<bool>();
+        ResiliencePipeline retry = RetryPipeline(pipeline, traced);
         try
         {
             await retry.ExecuteAsync(async token =>
@@ -75,41 +80,71 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
 #pragma warning restore CA1031
         {
             health.Failed(pipeline.Name, e.Message);
-            LogGaveUp(_logger, pipeline.Name, e.Message, e);
+            LogGaveUp(_logger, pipeline.Name, Messages(e));
+            TraceOnce(pipeline.Name, e, traced);
             return true;
         }
     }
 
-    private ResiliencePipeline RetryPipeline(ServedPipeline pipeline) => new ResiliencePipelineBuilder
-    {
-        TimeProvider = time,
-    }.AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
-        MaxRetryAttempts = options.Once ? options.OnceRetries : int.MaxValue,
-        BackoffType = DelayBackoffType.Exponential,
-        Delay = pipeline.Definition.Serve.RetryDelay,
-        MaxDelay = TimeSpan.FromMinutes(10),
-        UseJitter = true,
-        OnRetry = args =>
+    private ResiliencePipeline RetryPipeline(ServedPipeline pipeline, StrongBox<bool> traced) =>
+        new ResiliencePipelineBuilder
         {
-            string reason = args.Outcome.Exception?.Message ?? "unknown";
-            health.Failed(pipeline.Name, reason);
-            LogRetrying(_logger, pipeline.Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, reason,
-                args.Outcome.Exception);
-            return ValueTask.CompletedTask;
-        },
-    }).Build();
+            TimeProvider = time,
+        }.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+            MaxRetryAttempts = options.Once ? options.OnceRetries : int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = pipeline.Definition.Serve.RetryDelay,
+            MaxDelay = TimeSpan.FromMinutes(10),
+            UseJitter = true,
+            OnRetry = args =>
+            {
+                health.Failed(pipeline.Name, args.Outcome.Exception?.Message ?? "unknown");
+                LogRetrying(_logger, pipeline.Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds,
+                    args.Outcome.Exception is { } e ? Messages(e) : "unknown");
+                if (args.Outcome.Exception is { } failure)
+                {
+                    TraceOnce(pipeline.Name, failure, traced);
+                }
+                return ValueTask.CompletedTask;
+            },
+        }).Build();
+
+    // A pass retried for hours (a database that is down) would repeat the same stack trace in every error line; the
+    // messages say what failed, and one trace per pipeline, at Debug level, says where.
+    private void TraceOnce(string pipeline, Exception exception, StrongBox<bool> traced)
+    {
+        if (!traced.Value)
+        {
+            traced.Value = true;
+            LogTrace(_logger, pipeline, exception);
+        }
+    }
+
+    // The message of an exception and of each inner one, outermost first.
+    private static string Messages(Exception exception)
+    {
+        var messages = new List<string>();
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+        return string.Join(" <- ", messages);
+    }
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Error,
         Message = "Pipeline {Pipeline} failed (attempt {Attempt}); retrying in {Seconds:F1} s: {Reason}")]
     private static partial void LogRetrying(ILogger logger, string pipeline, int attempt, double seconds,
-        string reason, Exception? exception);
+        string reason);
 
     [LoggerMessage(EventId = 51, Level = LogLevel.Error, Message = "Pipeline {Pipeline} gave up: {Reason}")]
-    private static partial void LogGaveUp(ILogger logger, string pipeline, string reason, Exception exception);
+    private static partial void LogGaveUp(ILogger logger, string pipeline, string reason);
 
     [LoggerMessage(EventId = 52, Level = LogLevel.Information,
-        Message = "Service {State}; {Failed} pipelines failed")]
-    private static partial void LogEnded(ILogger logger, string state, int failed);
+        Message = "Service {State}; {Failed} {PipelineNoun} failed")]
+    private static partial void LogEnded(ILogger logger, string state, int failed, string pipelineNoun);
+
+    [LoggerMessage(EventId = 53, Level = LogLevel.Debug, Message = "Pipeline {Pipeline}: the failure in full")]
+    private static partial void LogTrace(ILogger logger, string pipeline, Exception exception);
 }

@@ -51,4 +51,16 @@ public sealed class ServedPipeline
         definition.Export.Directory = exportDirectory;
         return definition;
     }
+
+    /// <summary>
+    /// The definition of embedding one shard with the newest checkpoint of this (training) pipeline, without training:
+    /// for a shard too small to train on.
+    /// </summary>
+    public PipelineDefinition ExportOnly(string shard, string exportDirectory)
+    {
+        PipelineDefinition definition = ForShard(shard, 1, exportDirectory);
+        definition.Export.Enabled = true;
+        definition.Export.Checkpoint = Definition.Checkpoint.Directory;
+        return definition;
+    }
 }

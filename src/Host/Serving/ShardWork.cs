@@ -11,9 +11,20 @@ namespace DataflowContrastive.Host.Serving;
 
 /// <summary>What the work on one shard came to.</summary>
 /// <param name="Stopped">A stop request cut it short; the shard stays leased until its lease expires.</param>
-/// <param name="Rows">Samples trained on plus rows exported.</param>
+/// <param name="Trained">Samples trained on in this shard's steps (not since the first checkpoint).</param>
 /// <param name="Exported">The published entry, or null when nothing was exported.</param>
-public sealed record ShardResult(bool Stopped, long Rows, IndexEntry? Exported);
+public sealed record ShardResult(bool Stopped, long Trained, IndexEntry? Exported)
+{
+    /// <summary>Samples trained on plus rows exported.</summary>
+    public long Rows => Trained + (Exported?.Rows ?? 0);
+
+    /// <summary>The run's summary of this shard alone, with the paths the export has once placed; null when the
+    /// work was cut short.</summary>
+    public RunSummary? Summary { get; init; }
+
+    /// <summary>Why a shard that could not train was still done (too few rows for a batch), or null.</summary>
+    public string? Note { get; init; }
+}
 
 /// <summary>
 /// The work on one leased shard: train the pipeline's model <c>serve.steps_per_shard</c> steps on it, continuing from
@@ -32,12 +43,13 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
     /// <summary>
     /// Does the work on <paramref name="lease"/>'s shard. A shard whose data cannot serve throws
     /// <see cref="ShardRejectedException"/>; a stop request returns a result marked stopped (training writes its
-    /// checkpoint first).
+    /// checkpoint first). A training pipeline's shard with fewer rows than one batch is not trained on, but with
+    /// <c>serve.export</c> its rows are still exported with the newest checkpoint, and the result carries a note.
     /// </summary>
     public async Task<ShardResult> RunAsync(ShardLease lease, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        await CheckRowsAsync(lease.Path, stopping);
+        string? note = await CheckRowsAsync(lease.Path, stopping);
         string folder = ExportFolder(lease.Path, lease.ContentHash);
         string partial = Path.Combine(Definition.Export.Directory, folder + ".partial");
         if (Directory.Exists(partial))
@@ -46,12 +58,20 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         }
 
         RunSummary summary;
+        long trained = 0;
         try
         {
-            summary = Definition.Kind == PipelineKind.Export
-                ? await new ExportJob(pipeline.ForShard(lease.Path, 1, partial), loggers.CreateLogger<ExportJob>())
-                    .RunAsync(stopping)
-                : await TrainAsync(lease, partial, stopping);
+            if (Definition.Kind == PipelineKind.Export || note is not null)
+            {
+                PipelineDefinition definition = note is null
+                    ? pipeline.ForShard(lease.Path, 1, partial)
+                    : pipeline.ExportOnly(lease.Path, partial);
+                summary = await new ExportJob(definition, loggers.CreateLogger<ExportJob>()).RunAsync(stopping);
+            }
+            else
+            {
+                (summary, trained) = await TrainAsync(lease, partial, stopping);
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -59,17 +79,9 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         }
         if (summary.Interrupted)
         {
-            return new ShardResult(Stopped: true, summary.SamplesTrained, null);
+            return new ShardResult(Stopped: true, trained, null);
         }
-
-        bool exported = Definition.Kind == PipelineKind.Export || Definition.Serve.Export;
-        if (exported && summary.ExportedRows == 0)
-        {
-            throw new ShardRejectedException($"{lease.Path}: no row of the shard could be exported; rejections by " +
-                $"reason: {string.Join(", ", summary.RejectedByReason)}");
-        }
-        IndexEntry? entry = exported ? Entry(lease, folder, partial, summary) : null;
-        return new ShardResult(Stopped: false, summary.SamplesTrained + summary.ExportedRows, entry);
+        return await FinishAsync(lease, folder, partial, summary with { SamplesTrained = trained }, note, stopping);
     }
 
     /// <summary>Moves a finished export from its temporary folder to its own, replacing an earlier attempt's.</summary>
@@ -84,9 +96,51 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         Directory.Move(final + ".partial", final);
     }
 
+    /// <summary>
+    /// Replaces <c>OUTPUT/summary.json</c> with the summary of the shard just published: its own rejections, the
+    /// samples trained in its steps, and the embedding files where they are once placed.
+    /// </summary>
+    public async Task WriteSummaryAsync(ShardResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Summary is { } summary)
+        {
+            await summary.WriteAsync(Path.Combine(Definition.OutputDirectory, "summary.json"), cancellationToken);
+        }
+    }
+
+    // The run's summary counts every rejection in the output folder's rejects parts (other shards', other workers');
+    // the shard is judged, and its summary written, on its own rejections alone.
+    private async Task<ShardResult> FinishAsync(ShardLease lease, string folder, string partial, RunSummary summary,
+        string? note, CancellationToken stopping)
+    {
+        string rejects = Path.Combine(Definition.OutputDirectory, "rejects");
+        IReadOnlyDictionary<string, long> own = await ShardRejections.CountAsync(rejects, lease.Path, stopping);
+        bool exported = Definition.Kind == PipelineKind.Export || Definition.Serve.Export;
+        if (exported && summary.ExportedRows == 0)
+        {
+            throw new ShardRejectedException($"{lease.Path}: no row of the shard could be exported; its " +
+                $"rejections by reason: {ShardRejections.Format(own)}; the rows are in {rejects}");
+        }
+
+        string final = Path.Combine(Definition.Export.Directory, folder);
+        summary = summary with
+        {
+            RejectedByReason = own,
+            EmbeddingShards = [.. summary.EmbeddingShards.Select(f => Moved(f, partial, final))],
+            ExportManifest = summary.ExportManifest is { } manifest ? Moved(manifest, partial, final) : null,
+        };
+        IndexEntry? entry = exported ? Entry(lease, folder, partial, summary) : null;
+        return new ShardResult(Stopped: false, summary.SamplesTrained, entry) { Summary = summary, Note = note };
+    }
+
+    private static string Moved(string path, string partial, string final) =>
+        Path.Combine(final, Path.GetRelativePath(partial, path));
+
     // The footer says at once whether the file is a readable shard with enough rows; an I/O failure is no verdict
-    // on the data and fails the pass instead, to be retried.
-    private async Task CheckRowsAsync(string shard, CancellationToken cancellationToken)
+    // on the data and fails the pass instead, to be retried. Returns a note when a training pipeline's shard is too
+    // small to train on but can still be exported.
+    private async Task<string?> CheckRowsAsync(string shard, CancellationToken cancellationToken)
     {
         long rows;
         try
@@ -104,40 +158,74 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
             }
             throw new ShardRejectedException(e.Message, e);
         }
-        int needed = Definition.Kind == PipelineKind.Train ? Definition.Batch.Size : 1;
-        if (rows < needed)
+        if (rows == 0)
         {
-            throw new ShardRejectedException(Definition.Kind == PipelineKind.Train
-                ? $"{shard}: holds {rows} rows, fewer than one batch of {needed}"
-                : $"{shard}: holds no rows");
+            throw new ShardRejectedException($"{shard}: holds no rows");
         }
+        int batch = Definition.Batch.Size;
+        if (Definition.Kind != PipelineKind.Train || rows >= batch)
+        {
+            return null;
+        }
+
+        // Too few rows to train on, and rightly so (a batch is never padded); its rows can still be embedded, with
+        // the model as the pipeline has trained it so far.
+        string small = $"{shard}: holds {rows} rows, fewer than one batch of {batch}";
+        if (!Definition.Serve.Export)
+        {
+            throw new ShardRejectedException($"{small}, and serve.export is false");
+        }
+        if (NewestCheckpointStep() == 0)
+        {
+            throw new ShardRejectedException($"{small}, and there is no checkpoint yet to export it with");
+        }
+        return $"{small}: exported with the newest checkpoint, not trained on";
     }
 
-    private async Task<RunSummary> TrainAsync(ShardLease lease, string partial, CancellationToken stopping)
+    // Returns the run's summary and the samples trained in this shard's steps (the summary counts them from the
+    // pipeline's first step on).
+    private async Task<(RunSummary Summary, long Trained)> TrainAsync(ShardLease lease, string partial,
+        CancellationToken stopping)
     {
-        int start = await StartStepAsync(lease, stopping);
+        (int start, long startSamples) = await StartAsync(lease, stopping);
         PipelineDefinition definition = pipeline.ForShard(lease.Path, start + Definition.Serve.StepsPerShard, partial);
         var job = new PipelineJob(definition, new RunOptions { ContinueOnNewShards = true },
             loggers.CreateLogger<PipelineJob>());
-        return await job.RunAsync(stopping);
+        RunSummary summary = await job.RunAsync(stopping);
+        return (summary, summary.SamplesTrained - startSamples);
     }
 
-    // The step a shard's training started from, kept in a small file so that a shard taken up again after a crash
-    // still trains the same number of steps in all: the newest checkpoint may then be one made half-way through it.
-    private async Task<int> StartStepAsync(ShardLease lease, CancellationToken cancellationToken)
+    // The step a shard's training started from (and the samples trained by then), kept in a small file so that a
+    // shard taken up again after a crash still trains the same number of steps in all: the newest checkpoint may
+    // then be one made half-way through it.
+    private async Task<(int Step, long Samples)> StartAsync(ShardLease lease, CancellationToken cancellationToken)
     {
         string marker = Path.Combine(Definition.OutputDirectory, "serve",
             Path.GetFileName(ExportFolder(lease.Path, lease.ContentHash)) + ".json");
         if (File.Exists(marker))
         {
             using JsonDocument saved = JsonDocument.Parse(await File.ReadAllBytesAsync(marker, cancellationToken));
-            return saved.RootElement.GetProperty("start_step").GetInt32();
+            JsonElement root = saved.RootElement;
+            int step = root.GetProperty("start_step").GetInt32();
+            // Markers written before the count was kept hold only the step; that checkpoint's progress has it.
+            return (step, root.TryGetProperty("start_samples", out JsonElement samples)
+                ? samples.GetInt64()
+                : SamplesAt(step));
         }
         int start = NewestCheckpointStep();
+        long trained = SamplesAt(start);
         await AtomicFile.WriteAsync(marker, s => JsonSerializer.SerializeAsync(s,
-            new Dictionary<string, int> { ["start_step"] = start }, cancellationToken: cancellationToken),
-            cancellationToken);
-        return start;
+            new Dictionary<string, long> { ["start_step"] = start, ["start_samples"] = trained },
+            cancellationToken: cancellationToken), cancellationToken);
+        return (start, trained);
+    }
+
+    // Samples trained by the checkpoint of a step, from its progress record; 0 without one.
+    private long SamplesAt(int step)
+    {
+        string progress = Path.Combine(Definition.Checkpoint.Directory,
+            string.Create(CultureInfo.InvariantCulture, $"step-{step:D8}"), "progress.json");
+        return step > 0 && File.Exists(progress) ? RunProgress.FromJson(File.ReadAllText(progress)).SamplesTrained : 0;
     }
 
     private int NewestCheckpointStep()

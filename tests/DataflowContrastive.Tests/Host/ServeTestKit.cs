@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DataflowContrastive.Host.Ledger;
 using DataflowContrastive.Host.Serving;
+using Microsoft.Extensions.Logging;
 using Parquet;
 
 namespace DataflowContrastive.Tests.Host;
@@ -333,5 +334,46 @@ public static class ServeKit
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return (lines, seen.Task);
+    }
+}
+
+/// <summary>Every log entry of a host, at every level, with its exception, for a test to look at.</summary>
+public sealed class ServeLog : ILoggerProvider
+{
+    private readonly List<(LogLevel Level, string Text, Exception? Exception)> _entries = [];
+
+    /// <summary>The entries so far.</summary>
+    public List<(LogLevel Level, string Text, Exception? Exception)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _entries];
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(ServeLog log) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            lock (log._entries)
+            {
+                log._entries.Add((logLevel, formatter(state, exception), exception));
+            }
+        }
     }
 }
