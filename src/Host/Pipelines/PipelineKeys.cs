@@ -215,6 +215,14 @@ public static class PipelineKeys
     private static string Cron(YamlNode node)
     {
         string text = Text(node);
+
+        // The parser's own message for a missing field names a field the user never wrote.
+        int fields = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Length;
+        if (fields is not (5 or 6))
+        {
+            throw new FormatException("not a cron expression: expected 5 fields (minute hour day-of-month month " +
+                $"day-of-week), or 6 with seconds first; got {fields}");
+        }
         try
         {
             _ = Serving.ServeSchedule.ParseCron(text);
@@ -222,9 +230,13 @@ public static class PipelineKeys
         }
         catch (Cronos.CronFormatException e)
         {
-            throw new FormatException($"not a cron expression ({e.Message})", e);
+            throw new FormatException($"not a cron expression ({Printable(e.Message)})", e);
         }
     }
+
+    // A parser that reads past the end reports the character there, NUL: a message shows it as an escape instead.
+    private static string Printable(string message) => string.Concat(message.Select(c => char.IsControl(c)
+        ? $"\\u{(int)c:X4}" : c.ToString()));
 
     private static string Ledger(YamlNode node)
     {
