@@ -74,6 +74,18 @@ public sealed class PipelineMessageTests
             RunFingerprint.Differences(Plain, changed));
     }
 
+    [Theory]
+    [InlineData("images: { max_pixels: 1000000000000 }\n", "images.max_pixels")]
+    [InlineData("source: { shards: x, max_value_bytes: 3000000000 }\n", "source.max_value_bytes")]
+    public void A_budget_larger_than_the_reader_can_hold_is_refused_in_the_file_by_its_key(string yaml, string key)
+    {
+        string file = yaml.StartsWith("source", StringComparison.Ordinal) ? yaml : "source: { shards: x }\n" + yaml;
+
+        PipelineFileException e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(file, "/x.yaml"));
+
+        Assert.Equal(key, Assert.Single(e.Errors).Key);
+    }
+
     private static PipelineFileError ScheduleError(string cron)
     {
         PipelineFileException e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(
