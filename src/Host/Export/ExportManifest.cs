@@ -88,8 +88,7 @@ public sealed class ExportManifest
         using JsonDocument saved = JsonDocument.Parse(await File.ReadAllBytesAsync(path, cancellationToken));
         JsonElement root = saved.RootElement;
         string Text(string name) => root.TryGetProperty(name, out JsonElement e) ? e.ToString() : "";
-        RefuseOtherSettings(directory, "layout", Text("layout"), Name(layout));
-        RefuseOtherSettings(directory, "embeddings", Text("embeddings"), Name(embeddings));
+        RefuseOtherKind(directory, root, layout, embeddings);
         bool same = Text("format") == manifest.Format
             && Text("dimension") == dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)
             && Text("inputs") == inputs
@@ -102,6 +101,31 @@ public sealed class ExportManifest
             manifest._shards.AddRange(shards.Deserialize<List<ManifestShard>>(JsonOptions) ?? []);
         }
         return manifest;
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a folder whose manifest says another layout or other embeddings; a folder without a
+    /// manifest is fine.
+    /// </summary>
+    /// <exception cref="PipelineRunException">The folder holds an export with another layout or embeddings.
+    /// </exception>
+    public static void RefuseOtherKind(string directory, ExportLayout layout, ExportEmbeddings embeddings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        string path = System.IO.Path.Combine(directory, FileName);
+        if (File.Exists(path))
+        {
+            using JsonDocument saved = JsonDocument.Parse(File.ReadAllBytes(path));
+            RefuseOtherKind(directory, saved.RootElement, layout, embeddings);
+        }
+    }
+
+    private static void RefuseOtherKind(string directory, JsonElement root, ExportLayout layout,
+        ExportEmbeddings embeddings)
+    {
+        string Text(string name) => root.TryGetProperty(name, out JsonElement e) ? e.ToString() : "";
+        RefuseOtherSettings(directory, "layout", Text("layout"), Name(layout));
+        RefuseOtherSettings(directory, "embeddings", Text("embeddings"), Name(embeddings));
     }
 
     private static string Name<T>(T value) => JsonSerializer.Serialize(value, JsonOptions).Trim('"');

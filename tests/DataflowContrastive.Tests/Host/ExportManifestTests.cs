@@ -41,6 +41,29 @@ public sealed class ExportManifestTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_whose_export_folder_holds_another_layout_is_refused_before_it_trains()
+    {
+        string embeddings = Path.Combine(_work, "out", "embeddings");
+        Directory.CreateDirectory(embeddings);
+        await new ExportManifest(embeddings, ExportLayout.ClipRetrieval, ExportEmbeddings.Both, 8, Model, "in")
+            .CompleteAsync(default);
+        string pipeline = Path.Combine(_work, "run.yaml");
+        await File.WriteAllTextAsync(pipeline, $"""
+            source: {"{"} shards: {TestPaths.Repo("samples", "coco-cc")} {"}"}
+            output: out
+            images: {"{"} size: 32 {"}"}
+            batch: {"{"} size: 4 {"}"}
+            model: {"{"} embed_dim: 8, image_widths: [4, 8], text_width: 16, text_layers: 1, text_heads: 2 {"}"}
+            train: {"{"} steps: 1, device: cpu {"}"}
+            """);
+
+        Assert.Equal(1, await DataflowContrastive.Host.Commands.CommandLine.DispatchAsync(["run", pipeline],
+            CancellationToken.None));
+
+        Assert.False(Directory.Exists(Path.Combine(_work, "out", "checkpoints")), "it trained nothing");
+    }
+
+    [Fact]
     public async Task An_export_of_the_same_layout_with_another_model_starts_over_in_the_folder()
     {
         await new ExportManifest(_work, ExportLayout.Parquet, ExportEmbeddings.Both, 8, Model, "in")
