@@ -51,8 +51,8 @@ public static class ImageDecoder
             if (h.PixelCount > options.MaxPixels)
             {
                 throw new ImageRejectedException(ImageRejectedException.TooManyPixels,
-                    $"The {h.Format} header declares {h.Width}x{h.Height} pixels, more than the budget of "
-                    + $"{options.MaxPixels}.");
+                    $"The {h.Format} header declares {h.Width}x{h.Height} pixels, more than "
+                    + $"images.max_pixels ({options.MaxPixels}) allows.");
             }
             return (DecodeFirstFrame(codec, h, bytes, options, plan(h)), h);
         });

@@ -8,6 +8,7 @@ namespace DataflowContrastive.Ingest;
 /// <param name="Path">The image's file name or relative path, kept in the image struct's <c>path</c> field.</param>
 public sealed record PackItem(string Key, byte[] Image, string? Caption, string? Label, string? Path)
 {
-    /// <summary>Why the item has no image (its file is missing, say), naming where it came from; else null.</summary>
+    /// <summary>Why the item has no image, which is that its file is missing, naming where it came from; else null.
+    /// </summary>
     public string? Problem { get; init; }
 }

@@ -56,7 +56,8 @@ public static class PackSources
     /// The rows of a CSV or TSV table (tab-separated when the extension is <c>.tsv</c>) with a header naming an
     /// image column (image, file, filename or path), a caption column (caption, text or description) and
     /// optionally a label column. Image paths are relative to the table's folder. Keys are
-    /// <c>{file name without extension}_{row}</c>, the row counted from 0 after the header.
+    /// <c>{file name without extension}_{row}</c>, the row counted from 0 after the header; a message names the
+    /// file's line instead (1-based, the header counted).
     /// </summary>
     public static IEnumerable<PackItem> FromTable(string csvOrTsv)
     {
@@ -116,6 +117,9 @@ public static class PackSources
         {
             Separator = table.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',',
             HasHeader = true,
+
+            // Messages name the file's line, header and lines inside quoted captions counted, as an editor shows it.
+            TrackLineNumbers = true,
         };
         using CsvReader csv = CsvReader.FromFile(table, options, FileOptions.SequentialScan);
         int imageColumn = -1, captionColumn = -1, labelColumn = -1;
@@ -130,7 +134,7 @@ public static class PackSources
             string image = csv.GetStringOrNull(imageColumn) ?? "";
             if (image.Length == 0)
             {
-                throw new InvalidDataException($"{table}, row {row}: the image path is empty.");
+                throw new InvalidDataException($"{table}, line {csv.LineNumber}: the image path is empty.");
             }
             string key = $"{Path.GetFileNameWithoutExtension(image)}_{row}";
             string path = Path.Combine(folder, image);
@@ -140,7 +144,7 @@ public static class PackSources
                 ? new PackItem(key, File.ReadAllBytes(path), Field(csv, captionColumn), Field(csv, labelColumn), image)
                 : new PackItem(key, [], Field(csv, captionColumn), Field(csv, labelColumn), image)
                 {
-                    Problem = $"{table}, row {row}: there is no file {path}",
+                    Problem = $"{table}, line {csv.LineNumber}: there is no file {path}",
                 };
         }
     }

@@ -224,7 +224,7 @@ public sealed class ShardColumnReader
                 throw new ShardException(shardPath, firstRow,
                     $"row group {rowGroup} is too large: its columns {string.Join(", ", fields.Select(DottedPath))} "
                     + $"hold at least {Bytes(total)} uncompressed (column {DottedPath(field)}: {Bytes(size)}), over "
-                    + $"the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes); it was not loaded")
+                    + $"the {Bytes(_options.MaxRowGroupBytes)} budget (source.max_row_group_bytes); it was not loaded")
                 {
                     Code = ShardException.TooLarge,
                 };
@@ -248,7 +248,8 @@ public sealed class ShardColumnReader
         {
             throw new ShardException(shardPath, firstRow,
                 $"row group {rowGroup} is too large: it claims {group.RowCount} rows, whose value slots alone "
-                + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget (MaxRowGroupBytes)")
+                + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget "
+                + "(source.max_row_group_bytes)")
             {
                 Code = ShardException.TooLarge,
             };
@@ -270,7 +271,7 @@ public sealed class ShardColumnReader
             {
                 values[row] = null;
                 problems[row] = $"column {column} holds {Bytes(size)}, over the {Bytes(_options.MaxValueBytes)} "
-                    + "value budget (MaxValueBytes)";
+                    + "value budget (source.max_value_bytes)";
             }
         }
     }

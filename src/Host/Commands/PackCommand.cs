@@ -36,17 +36,41 @@ public static class PackCommand
                                         0), so that two packs can take disjoint, fixed splits
           --out DIR                     output folder
 
-        An image that is missing or whose header cannot be read is left out and named on standard error; the rest is
-        packed. Width and height are the upright size, after EXIF orientation.
+        An image file that is missing, not of a format we decode, truncated (its data ends before the image does) or
+        whose header cannot be read is left out and named on standard error, and the last line counts them by
+        reason; the rest is packed. Only the header and the end of each file are checked, not its pixels: an image
+        damaged in between is packed, and dfc run rejects it. Width and height are the upright size, after EXIF
+        orientation. A table's problems name its line (1-based, the header counted).
         """;
 
+    private const string MissingReason = "missing";
+
+    // How the closing line names each reason an image was left out, in this order; another reason by its code.
+    private static readonly (string Reason, string Words)[] LeftOutReasons =
+    [
+        (MissingReason, "missing"),
+        (ImageRejectedException.UnsupportedFormat, "not an image format we decode"),
+        (ImageRejectedException.Truncated, "truncated"),
+        (ImageRejectedException.Corrupt, "unreadable header"),
+        (ImageRejectedException.TooManyPixels, "too many pixels"),
+    ];
+
     /// <summary>Runs <c>dfc pack</c> with <paramref name="args"/> (after the verb); returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static Task<int> RunAsync(string[] args, CancellationToken ct) =>
+        RunAsync(args, Console.Out, Console.Error, ct);
+
+    /// <summary>
+    /// Runs <c>dfc pack</c> with <paramref name="args"/> (after the verb), writing what it did to
+    /// <paramref name="output"/> and what it left out to <paramref name="error"/>; returns the exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            Console.WriteLine(Usage);
+            await output.WriteLineAsync(Usage);
             return 0;
         }
 
@@ -57,64 +81,86 @@ public static class PackCommand
         }
         catch (ArgumentException e)
         {
-            await Console.Error.WriteLineAsync($"dfc pack: {e.Message}\n\n{Usage}");
+            await error.WriteLineAsync($"dfc pack: {e.Message}\n\n{Usage}");
             return 2;
         }
 
         try
         {
-            return await PackAsync(parsed, ct);
+            return await PackAsync(parsed, output, error, ct);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException
             or System.Text.Json.JsonException or KeyNotFoundException)
         {
-            await Console.Error.WriteLineAsync($"dfc pack: {e.Message}");
+            await error.WriteLineAsync($"dfc pack: {e.Message}");
             return 1;
         }
     }
 
-    private static async Task<int> PackAsync(PackArguments parsed, CancellationToken ct)
+    private static async Task<int> PackAsync(PackArguments parsed, TextWriter output, TextWriter error,
+        CancellationToken ct)
     {
         var packedFiles = new HashSet<string>(StringComparer.Ordinal);
-        var skipped = new List<string>();
+        var skipped = new List<(string Reason, string Line)>();
         IEnumerable<PackItem> items = Readable(parsed.Sources(packedFiles), skipped);
         var writer = new ShardWriter(parsed.Out, parsed.WriterOptions, Measure);
 
         IReadOnlyList<string> shards = await writer.WriteAsync(items, ct);
-        foreach (string line in skipped)
+        foreach ((_, string line) in skipped)
         {
-            await Console.Error.WriteLineAsync(line);
+            await error.WriteLineAsync(line);
         }
 
         if (parsed.Coco.Count > 0)
         {
             string attribution = Path.Combine(parsed.Out, "ATTRIBUTION.md");
             await File.WriteAllTextAsync(attribution, Attribution(parsed, packedFiles), ct);
-            Console.WriteLine($"wrote {attribution}");
+            await output.WriteLineAsync($"wrote {attribution}");
         }
-        Console.WriteLine($"wrote {shards.Count} shard(s) to {Path.GetFullPath(parsed.Out)}" +
-            (skipped.Count > 0 ? $"; left out {skipped.Count} image(s) whose header could not be read" : ""));
+        await output.WriteLineAsync($"wrote {shards.Count} shard(s) to {Path.GetFullPath(parsed.Out)}" +
+            LeftOut(skipped.Select(s => s.Reason)));
         return shards.Count > 0 ? 0 : 1;
     }
 
-    // Leaves out, and notes, the images whose header the decoder cannot read: packing goes on with the rest.
-    private static IEnumerable<PackItem> Readable(IEnumerable<PackItem> items, List<string> skipped)
+    // "; left out 4 images: 1 missing, 2 truncated, 1 unreadable header", or nothing when none was left out.
+    private static string LeftOut(IEnumerable<string> reasons)
+    {
+        var counts = reasons.CountBy(r => r).ToDictionary();
+        if (counts.Count == 0)
+        {
+            return "";
+        }
+        int total = counts.Values.Sum();
+        IEnumerable<string> parts = LeftOutReasons
+            .Concat(counts.Keys.Order(StringComparer.Ordinal).Select(r => (Reason: r, Words: r)))
+            .DistinctBy(r => r.Reason)
+            .Where(r => counts.ContainsKey(r.Reason))
+            .Select(r => $"{counts[r.Reason]} {r.Words}");
+        return $"; left out {total} image{(total == 1 ? "" : "s")}: {string.Join(", ", parts)}";
+    }
+
+    // Leaves out, and notes with its reason, each image that is missing or whose header or end the decoder rejects:
+    // packing goes on with the rest.
+    private static IEnumerable<PackItem> Readable(IEnumerable<PackItem> items, List<(string, string)> skipped)
     {
         foreach (PackItem item in items)
         {
-            string? problem = item.Problem ?? HeaderProblem(item.Image);
+            (string Reason, string Message)? problem = item.Problem is { } missing
+                ? (MissingReason, missing)
+                : HeaderProblem(item.Image);
             if (problem is null)
             {
                 yield return item;
             }
             else
             {
-                skipped.Add($"dfc pack: left out '{item.Key}' ({item.Path}): {problem}");
+                skipped.Add((problem.Value.Reason,
+                    $"dfc pack: left out '{item.Key}' ({item.Path}): {problem.Value.Message}"));
             }
         }
     }
 
-    private static string? HeaderProblem(byte[] image)
+    private static (string Reason, string Message)? HeaderProblem(byte[] image)
     {
         try
         {
@@ -123,7 +169,7 @@ public static class PackCommand
         }
         catch (ImageRejectedException e)
         {
-            return e.Message;
+            return (e.Reason, e.Message);
         }
     }
 

@@ -78,9 +78,24 @@ public sealed class EmbeddingExport
         _model = model;
     }
 
+    private ExportEmbeddings Embeddings => EmbeddingsOf(_definition, _trainer);
+
+    /// <summary>
+    /// Refuses, before a run trains, an export folder that already holds another layout or other embeddings than
+    /// this run's export would write there.
+    /// </summary>
+    /// <exception cref="PipelineRunException">The folder holds another kind of export.</exception>
+    public static void RefuseOtherKind(PipelineDefinition definition, ContrastiveTrainer trainer)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ExportManifest.RefuseOtherKind(definition.Export.Directory, definition.Export.Layout,
+            EmbeddingsOf(definition, trainer));
+    }
+
     // An image-only model (SimCLR, SupCon) has no text encoder: its exports hold image embeddings alone.
-    private ExportEmbeddings Embeddings =>
-        _trainer is ClipTrainer ? _definition.Export.Embeddings : ExportEmbeddings.Image;
+    private static ExportEmbeddings EmbeddingsOf(PipelineDefinition definition, ContrastiveTrainer trainer) =>
+        trainer is ClipTrainer ? definition.Export.Embeddings : ExportEmbeddings.Image;
 
     private bool Images => Embeddings != ExportEmbeddings.Text;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DataflowContrastive.Host.Pipelines;
+using DataflowContrastive.Host.Running;
 
 namespace DataflowContrastive.Host.Export;
 
@@ -69,8 +70,11 @@ public sealed class ExportManifest
     /// <summary>
     /// The manifest to go on with: the one already in <paramref name="directory"/> when an export of the same model,
     /// layout and inputs stopped there before it completed (its finished shards are kept, and the export resumes
-    /// after the last of them), else a new one.
+    /// after the last of them), else a new one. A folder whose manifest says another layout or other embeddings is
+    /// refused, since writing there would mix two kinds of files in one folder.
     /// </summary>
+    /// <exception cref="PipelineRunException">The folder holds an export with another layout or embeddings.
+    /// </exception>
     public static async Task<ExportManifest> OpenAsync(string directory, ExportLayout layout,
         ExportEmbeddings embeddings, int dimension, ExportedModel model, string inputs,
         CancellationToken cancellationToken)
@@ -84,9 +88,8 @@ public sealed class ExportManifest
         using JsonDocument saved = JsonDocument.Parse(await File.ReadAllBytesAsync(path, cancellationToken));
         JsonElement root = saved.RootElement;
         string Text(string name) => root.TryGetProperty(name, out JsonElement e) ? e.ToString() : "";
+        RefuseOtherKind(directory, root, layout, embeddings);
         bool same = Text("format") == manifest.Format
-            && Text("layout") == JsonSerializer.Serialize(layout, JsonOptions).Trim('"')
-            && Text("embeddings") == JsonSerializer.Serialize(embeddings, JsonOptions).Trim('"')
             && Text("dimension") == dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)
             && Text("inputs") == inputs
             && root.TryGetProperty("model", out JsonElement savedModel)
@@ -98,6 +101,46 @@ public sealed class ExportManifest
             manifest._shards.AddRange(shards.Deserialize<List<ManifestShard>>(JsonOptions) ?? []);
         }
         return manifest;
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a folder whose manifest says another layout or other embeddings; a folder without a
+    /// manifest is fine.
+    /// </summary>
+    /// <exception cref="PipelineRunException">The folder holds an export with another layout or embeddings.
+    /// </exception>
+    public static void RefuseOtherKind(string directory, ExportLayout layout, ExportEmbeddings embeddings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        string path = System.IO.Path.Combine(directory, FileName);
+        if (File.Exists(path))
+        {
+            using JsonDocument saved = JsonDocument.Parse(File.ReadAllBytes(path));
+            RefuseOtherKind(directory, saved.RootElement, layout, embeddings);
+        }
+    }
+
+    private static void RefuseOtherKind(string directory, JsonElement root, ExportLayout layout,
+        ExportEmbeddings embeddings)
+    {
+        string Text(string name) => root.TryGetProperty(name, out JsonElement e) ? e.ToString() : "";
+        RefuseOtherSettings(directory, "layout", Text("layout"), Name(layout));
+        RefuseOtherSettings(directory, "embeddings", Text("embeddings"), Name(embeddings));
+    }
+
+    private static string Name<T>(T value) => JsonSerializer.Serialize(value, JsonOptions).Trim('"');
+
+    // Another model or other inputs start the export over in place: the same layout writes the same file names, and
+    // the manifest lists only the new ones. Another layout or other embeddings would leave the old kind of files
+    // beside the new, so the folder is refused instead.
+    private static void RefuseOtherSettings(string directory, string key, string saved, string wanted)
+    {
+        if (saved.Length > 0 && saved != wanted)
+        {
+            throw new PipelineRunException(
+                $"Export folder {directory} already holds an export with export.{key} {saved} (its {FileName}); " +
+                $"this export asks for export.{key} {wanted}. Export into another folder, or delete that one.");
+        }
     }
 
     /// <summary>The export-order index after which the export goes on: the last finished shard's last sample.</summary>

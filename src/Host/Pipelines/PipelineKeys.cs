@@ -40,7 +40,7 @@ public static class PipelineKeys
         new("source.max_row_group_bytes", "536870912", "A row group larger than this is rejected, not loaded.",
             (v, d, _) => d.Source.MaxRowGroupBytes = Int64(v, 1, long.MaxValue)),
         new("source.max_value_bytes", "67108864", "A single value larger than this is rejected.",
-            (v, d, _) => d.Source.MaxValueBytes = Int64(v, 1, long.MaxValue)),
+            (v, d, _) => d.Source.MaxValueBytes = Int64(v, 1, Array.MaxLength)),
         new("source.retries", "3", "Retries of a transient I/O error (exponential backoff with jitter).",
             (v, d, _) => d.Source.Retries = Int32(v, 0, 100)),
         new("source.retry_delay_ms", "200", "First retry delay in milliseconds; it doubles on each retry.",
@@ -87,7 +87,7 @@ public static class PipelineKeys
         new("images.std", "CLIP's", "Per-channel standard deviation (RGB) divided by.",
             (v, d, _) => d.Images.Std = FloatTriple(v, 1e-6, 10)),
         new("images.max_pixels", "89478485", "Images whose header claims more pixels are rejected unread.",
-            (v, d, _) => d.Images.MaxPixels = Int64(v, 1, long.MaxValue)),
+            (v, d, _) => d.Images.MaxPixels = Int64(v, 1, Augment.DecodeOptions.LargestMaxPixels)),
         new("images.background", "\"#ffffff\"", "Colour that transparency is composited onto.",
             (v, d, _) => d.Images.Background = Colour(v)),
         new("images.workers", "cores", "Images decoded in parallel.",
@@ -215,6 +215,14 @@ public static class PipelineKeys
     private static string Cron(YamlNode node)
     {
         string text = Text(node);
+
+        // The parser's own message for a missing field names a field the user never wrote.
+        int fields = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Length;
+        if (fields is not (5 or 6))
+        {
+            throw new FormatException("not a cron expression: expected 5 fields (minute hour day-of-month month " +
+                $"day-of-week), or 6 with seconds first; got {fields}");
+        }
         try
         {
             _ = Serving.ServeSchedule.ParseCron(text);
@@ -222,9 +230,13 @@ public static class PipelineKeys
         }
         catch (Cronos.CronFormatException e)
         {
-            throw new FormatException($"not a cron expression ({e.Message})", e);
+            throw new FormatException($"not a cron expression ({Printable(e.Message)})", e);
         }
     }
+
+    // A parser that reads past the end reports the character there, NUL: a message shows it as an escape instead.
+    private static string Printable(string message) => string.Concat(message.Select(c => char.IsControl(c)
+        ? $"\\u{(int)c:X4}" : c.ToString()));
 
     private static string Ledger(YamlNode node)
     {

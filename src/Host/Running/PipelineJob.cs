@@ -77,6 +77,12 @@ public sealed partial class PipelineJob
 
         torch.Device device = DeviceSelector.Resolve(d.Train.Device);
         using ContrastiveTrainer trainer = BatchSteps.CreateTrainer(d, tokenizer.VocabularySize, totalSteps, device);
+
+        // The export comes after training: a folder it would refuse is better found out before.
+        if (d.Export.Enabled)
+        {
+            EmbeddingExport.RefuseOtherKind(d, trainer);
+        }
         var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);

@@ -75,6 +75,33 @@ public static class RunFingerprint
         "Checkpoint", "Export", "Eval", "Serve",
     ];
 
+    // The properties whose key is not their snake-cased path; a test checks every fingerprint path against the keys.
+    private static readonly Dictionary<string, string> KeysNamedOtherwise = new(StringComparer.Ordinal)
+    {
+        ["Source.ImageColumn"] = "source.columns.image",
+        ["Source.CaptionColumn"] = "source.columns.caption",
+        ["Source.LabelColumn"] = "source.columns.label",
+        ["Source.KeyColumn"] = "source.columns.key",
+        ["Images.ScaleMin"] = "images.scale[0]",
+        ["Images.ScaleMax"] = "images.scale[1]",
+        ["Images.RatioMin"] = "images.ratio[0]",
+        ["Images.RatioMax"] = "images.ratio[1]",
+        ["Images.FlipProbability"] = "images.flip",
+        ["Images.JitterProbability"] = "images.jitter.probability",
+        ["Images.Brightness"] = "images.jitter.brightness",
+        ["Images.Contrast"] = "images.jitter.contrast",
+        ["Images.Saturation"] = "images.jitter.saturation",
+        ["Images.Hue"] = "images.jitter.hue",
+        ["Images.GrayscaleProbability"] = "images.grayscale",
+        ["Images.BlurProbability"] = "images.blur.probability",
+        ["Images.BlurSigmaMin"] = "images.blur.sigma[0]",
+        ["Images.BlurSigmaMax"] = "images.blur.sigma[1]",
+        ["Images.SolarizeProbability"] = "images.solarize.probability",
+        ["Images.SolarizeThreshold"] = "images.solarize.threshold",
+        ["Optimizer.Beta1"] = "optimizer.betas[0]",
+        ["Optimizer.Beta2"] = "optimizer.betas[1]",
+    };
+
     /// <summary>Computes the fingerprint of <paramref name="definition"/> over <paramref name="shards"/>.</summary>
     public static IReadOnlyDictionary<string, string> Compute(PipelineDefinition definition,
         IReadOnlyList<string> shards)
@@ -106,9 +133,32 @@ public static class RunFingerprint
             .Where(key => saved.GetValueOrDefault(key) != current.GetValueOrDefault(key))
             .Select(key => key == "shards"
                 ? "the shards (their names, sizes or contents) differ"
-                : $"{SnakeCase(key)} was {saved.GetValueOrDefault(key) ?? "unset"}, " +
-                  $"is now {current.GetValueOrDefault(key) ?? "unset"}")
+                : $"{PipelineKeyOf(key)} was {Shown(key, saved)}, is now {Shown(key, current)}")
             .ToArray();
+    }
+
+    /// <summary>
+    /// The pipeline-file key that sets a fingerprint's property path (<c>Images.FlipProbability</c> ->
+    /// <c>images.flip</c>); a key that sets a range or pair names the part (<c>images.scale[0]</c>).
+    /// </summary>
+    public static string PipelineKeyOf(string propertyPath)
+    {
+        ArgumentNullException.ThrowIfNull(propertyPath);
+        return KeysNamedOtherwise.TryGetValue(propertyPath, out string? key) ? key : SnakeCase(propertyPath);
+    }
+
+    // Null is the key's default, which is often the recipe's; a value absent from a fingerprint is the default too,
+    // since a fingerprint leaves out a key that was added later, or that is at the value older runs had.
+    private static string Shown(string path, IReadOnlyDictionary<string, string> fingerprint)
+    {
+        string? value = fingerprint.GetValueOrDefault(path);
+        if (value is not (null or "null"))
+        {
+            return value;
+        }
+        string key = PipelineKeyOf(path).Split('[')[0];
+        string? byDefault = PipelineKeys.All.FirstOrDefault(k => k.Path == key)?.Default;
+        return byDefault == "recipe's" ? "the recipe default" : $"the default ({byDefault ?? "unset"})";
     }
 
     /// <summary>
@@ -132,7 +182,7 @@ public static class RunFingerprint
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    // Images.ScaleMin -> images.scale_min: the settings' names as a pipeline file spells its keys.
+    // Images.MaxPixels -> images.max_pixels: the settings' names as a pipeline file spells most keys.
     private static string SnakeCase(string path) => string.Join('.', path.Split('.').Select(part =>
         JsonNamingPolicy.SnakeCaseLower.ConvertName(part)));
 

@@ -198,7 +198,9 @@ public sealed partial class TrainingLoop : IDisposable
             return;
         }
         double seconds = _sinceLog.Elapsed.TotalSeconds;
-        LogStep(_logger, result.Step, _totalSteps, result.Loss, result.LearningRate, result.Temperature,
+        // The trainer reports the logit scale 1/t, which multiplies the similarities; the log shows t itself, the
+        // figure loss.temperature and the CLIP paper name.
+        LogStep(_logger, result.Step, _totalSteps, result.Loss, result.LearningRate, 1 / result.Temperature,
             _samplesSinceLog / seconds, _waitedSinceLog.TotalSeconds / seconds);
         _sinceLog.Restart();
         _waitedSinceLog = TimeSpan.Zero;
@@ -206,7 +208,7 @@ public sealed partial class TrainingLoop : IDisposable
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information,
-        Message = "step {Step}/{TotalSteps} loss {Loss:F4} lr {LearningRate:E2} temperature {Temperature:F2} " +
+        Message = "step {Step}/{TotalSteps} loss {Loss:F4} lr {LearningRate:E2} temperature {Temperature:F3} " +
                   "{SamplesPerSecond:F1} samples/s, waited for data {DataWaitShare:P0}")]
     private static partial void LogStep(ILogger logger, int step, int totalSteps, double loss, double learningRate,
         double temperature, double samplesPerSecond, double dataWaitShare);

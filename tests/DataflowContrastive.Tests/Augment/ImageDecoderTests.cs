@@ -60,6 +60,7 @@ public class ImageDecoderTests
 
         Assert.Equal(ImageRejectedException.TooManyPixels, e.Reason);
         Assert.Contains("640x427", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"images.max_pixels ({(640 * 427) - 1})", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

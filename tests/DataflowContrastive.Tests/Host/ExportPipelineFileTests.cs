@@ -30,6 +30,11 @@ public sealed class ExportPipelineFileTests
 
         Assert.Equal(PipelineKind.Export, d.Kind);
         Assert.Equal(TestPaths.Repo("runs", "clip-coco", "checkpoints"), d.Export.Checkpoint);
+
+        // The README's `dfc export` example writes the parquet layout to runs/coco-embeddings: this file's
+        // clip-retrieval layout goes elsewhere, so running both never mixes two layouts in one folder.
+        Assert.Equal(ExportLayout.ClipRetrieval, d.Export.Layout);
+        Assert.Equal(TestPaths.Repo("runs", "coco-embeddings-clip-retrieval"), d.OutputDirectory);
     }
 
     [Fact]

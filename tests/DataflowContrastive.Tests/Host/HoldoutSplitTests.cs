@@ -69,7 +69,7 @@ public sealed class HoldoutSplitTests
         IReadOnlyDictionary<string, string> some = Fingerprint("eval: { holdout: 0.3 }\n");
 
         Assert.Empty(RunFingerprint.Differences(none, Fingerprint("eval: { holdout: 0 }\n")));
-        Assert.Equal(["eval.holdout was unset, is now 0.3"], RunFingerprint.Differences(none, some));
+        Assert.Equal(["eval.holdout was the default (0), is now 0.3"], RunFingerprint.Differences(none, some));
         Assert.Empty(RunFingerprint.Differences(some, Fingerprint(
             "eval: { holdout: 0.3, every: 5, max_samples: 10, knn_k: 3, cache_mb: 0 }\n")));
     }

@@ -39,6 +39,11 @@ public sealed partial class ModeRunTests : IDisposable
         Assert.True(losses[^15..].Average() < losses[..15].Average() - 0.05,
             $"the loss did not fall: {string.Join(", ", losses)}");
 
+        // The log shows the temperature t of the loss, not the logit scale 1/t.
+        Assert.All(TemperatureLine().Matches(output), m =>
+            Assert.Equal(temperature.ToString("F3", CultureInfo.InvariantCulture), m.Groups[1].Value));
+        Assert.Equal(60, TemperatureLine().Count(output));
+
         string embeddings = Path.Combine(_work, mode, "embeddings");
         var rows = new List<ImageEmbeddingRow>();
         foreach (string shard in Directory.GetFiles(embeddings, "embeddings-*.parquet"))
@@ -148,4 +153,7 @@ public sealed partial class ModeRunTests : IDisposable
 
     [GeneratedRegex(@"step \d+/\d+ loss ([0-9.]+) ")]
     private static partial Regex LossLine();
+
+    [GeneratedRegex(@"step \d+/\d+ loss [0-9.]+ lr \S+ temperature ([0-9.]+) ")]
+    private static partial Regex TemperatureLine();
 }

@@ -119,6 +119,44 @@ public sealed class PackTests : IDisposable
     }
 
     [Fact]
+    public async Task Images_left_out_are_counted_by_reason_and_named_with_the_tables_line()
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        byte[] jpeg = await File.ReadAllBytesAsync(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"));
+        await File.WriteAllBytesAsync(Path.Combine(images, "rocket.jpg"), jpeg);
+        await File.WriteAllBytesAsync(Path.Combine(images, "cut1.jpg"), jpeg[..(jpeg.Length / 2)]);
+        await File.WriteAllBytesAsync(Path.Combine(images, "cut2.jpg"), jpeg[..(jpeg.Length - 10)]);
+        await File.WriteAllTextAsync(Path.Combine(images, "junk.png"), "this is not an image");
+
+        // Line 1 is the header; the caption on line 2 runs on to line 3, so gone.jpg is on line 6.
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
+            "image,caption\nrocket.jpg,\"a rocket\non its pad\"\ncut1.jpg,x\ncut2.jpg,y\ngone.jpg,z\njunk.png,w\n");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
+            Path.Combine(_folder, "out")], output, error, default);
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("; left out 4 images: 1 missing, 1 not an image format we decode, 2 truncated",
+            output.ToString().TrimEnd(), StringComparison.Ordinal);
+        Assert.Contains($"pairs.csv, line 6: there is no file {Path.Combine(images, "gone.jpg")}", error.ToString(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pack_help_says_truncated_images_are_left_out_too()
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(0, await PackCommand.RunAsync(["--help"], output, TextWriter.Null, default));
+
+        Assert.Contains("truncated", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1-based, the header counted", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Class_folder_images_get_a_caption_made_from_their_label()
     {
         string root = Path.Combine(_folder, "classes");

@@ -164,7 +164,7 @@ public sealed class ShardReaderTests : IDisposable
 
         Assert.Equal(0, error.Row);
         Assert.Contains("too large", error.Reason, StringComparison.Ordinal);
-        Assert.Contains("MaxRowGroupBytes", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("(source.max_row_group_bytes)", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -189,6 +189,7 @@ public sealed class ShardReaderTests : IDisposable
         });
 
         Assert.Contains("claims 5000 rows", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("(source.max_row_group_bytes)", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -200,7 +201,7 @@ public sealed class ShardReaderTests : IDisposable
         List<RawSample> rows = await ReadAllAsync(path, new IngestOptions { MaxValueBytes = 1000 });
 
         Assert.Null(rows[0].Image);
-        Assert.Contains("MaxValueBytes", rows[0].Problem, StringComparison.Ordinal);
+        Assert.Contains("value budget (source.max_value_bytes)", rows[0].Problem, StringComparison.Ordinal);
         Assert.Equal("big", rows[0].Caption);
         Assert.Equal(10, rows[1].Image!.Length);
         Assert.Null(rows[1].Problem);
