@@ -204,7 +204,7 @@ public static class PipelineKeys
             (v, d, _) => d.Serve.StepsPerShard = Int32(v, 1, int.MaxValue)),
         new("serve.export", "true", "`dfc serve`: export each new shard's embeddings and list them in `index.json`.",
             (v, d, _) => d.Serve.Export = Bool(v)),
-        new("serve.ledger", "OUTPUT/ledger.db", "`dfc serve`: the shard ledger: `sqlite:PATH` or PostgreSQL (see Shard ledger).",
+        new("serve.ledger", "OUTPUT/ledger.db", "`dfc serve`: the shard ledger, `sqlite:PATH` or PostgreSQL.",
             (v, d, _) => d.Serve.Ledger = Ledger(v)),
         new("serve.lease_seconds", "300", "`dfc serve`: how long a worker holds a shard between renewals.",
             (v, d, _) => d.Serve.Lease = TimeSpan.FromSeconds(Int32(v, 3, 86_400))),

@@ -9,8 +9,8 @@ namespace DataflowContrastive.Host.Running;
 public sealed partial class PipelineJob
 {
     // The evaluator reads both splits in file order with its own reader, and embeds with the trainer's model.
-    private async Task<EvaluationSchedule> CreateEvaluationAsync(IReadOnlyList<string> shards, ContrastiveTrainer trainer,
-        CaptionTokenizer tokenizer, CancellationToken cancellationToken)
+    private async Task<EvaluationSchedule> CreateEvaluationAsync(IReadOnlyList<string> shards,
+        ContrastiveTrainer trainer, CaptionTokenizer tokenizer, CancellationToken cancellationToken)
     {
         PipelineDefinition d = _definition;
         var order = new SampleOrder(shards, new ShardReader(d.Ingest()).ReadAsync, d.Train.Seed, 1, shuffle: false);

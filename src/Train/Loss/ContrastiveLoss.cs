@@ -1,8 +1,15 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DataflowContrastive.Train;
 
 /// <summary>Contrastive losses; the names follow the papers so each line can be checked against its formula.</summary>
+/// <remarks>
+/// KeptScalars: TorchSharp 0.107 passes a <see cref="Scalar"/>'s handle to libtorch without keeping the Scalar
+/// alive, so a temporary one made by an implicit conversion (<c>x.div(0.5)</c>) can be finalized by the garbage
+/// collector during the native call, and libtorch then reads freed memory ("Unknown scalar type"; seen once in 6,500
+/// steps). Each scalar here is therefore a <c>using</c> variable, alive until the method ends.
+/// </remarks>
 public static class ContrastiveLoss
 {
     /// <summary>Largest inverse temperature CLIP allows: exp(t) is clamped to 100.</summary>
@@ -28,6 +35,7 @@ public static class ContrastiveLoss
         RequirePairedBatch(imageFeatures, textFeatures);
         ArgumentNullException.ThrowIfNull(logitScale);
         using var scope = NewDisposeScope();
+        using Scalar two = 2;
 
         Tensor scale = InverseTemperature(logitScale);
         Tensor logits_per_image = scale * imageFeatures.matmul(textFeatures.t());
@@ -35,7 +43,7 @@ public static class ContrastiveLoss
 
         Tensor labels = arange(imageFeatures.shape[0], dtype: int64, device: imageFeatures.device);
         Tensor loss = (nn.functional.cross_entropy(logits_per_image, labels)
-            + nn.functional.cross_entropy(logits_per_text, labels)) / 2;
+            + nn.functional.cross_entropy(logits_per_text, labels)) / two;
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -68,6 +76,7 @@ public static class ContrastiveLoss
         long n = imageFeatures.shape[0];
         RequireSquareMask(duplicateMask, n);
         using var scope = NewDisposeScope();
+        using Scalar two = 2;
 
         Tensor scale = InverseTemperature(logitScale);
         Tensor logits_per_image = scale * imageFeatures.matmul(textFeatures.t());
@@ -79,9 +88,9 @@ public static class ContrastiveLoss
         Tensor loss = mode switch
         {
             FalseNegativeMode.Positive => (SoftTargetCrossEntropy(logits_per_image, duplicates.logical_or(identity))
-                + SoftTargetCrossEntropy(logits_per_text, duplicates.t().logical_or(identity))) / 2,
+                + SoftTargetCrossEntropy(logits_per_text, duplicates.t().logical_or(identity))) / two,
             FalseNegativeMode.Masked => (MaskedCrossEntropy(logits_per_image, duplicates)
-                + MaskedCrossEntropy(logits_per_text, duplicates.t())) / 2,
+                + MaskedCrossEntropy(logits_per_text, duplicates.t())) / two,
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown false-negative mode."),
         };
         return loss.MoveToOuterDisposeScope();
@@ -109,10 +118,12 @@ public static class ContrastiveLoss
         }
         long twoN = views.shape[0];
         using var scope = NewDisposeScope();
+        // Every scalar is a variable that lives to the end of the method: see KeptScalars.
+        using Scalar tau = temperature, minusInfinity = double.NegativeInfinity, half = twoN / 2, one = 1, all = twoN;
 
         Tensor self = eye(twoN, dtype: ScalarType.Bool, device: views.device);
-        Tensor logits = views.matmul(views.t()).div(temperature).masked_fill(self, double.NegativeInfinity);
-        Tensor twin = arange(twoN, dtype: int64, device: views.device).add(twoN / 2).remainder(twoN);
+        Tensor logits = views.matmul(views.t()).div(tau).masked_fill(self, minusInfinity);
+        Tensor twin = arange(twoN, dtype: int64, device: views.device).add(half, one).remainder(all);
         return nn.functional.cross_entropy(logits, twin).MoveToOuterDisposeScope();
     }
 
@@ -144,26 +155,31 @@ public static class ContrastiveLoss
         }
         long m = features.shape[0];
         using var scope = NewDisposeScope();
+        using Scalar tau = temperature, minusInfinity = double.NegativeInfinity, zero = 0, one = 1;
 
         Tensor self = eye(m, dtype: ScalarType.Bool, device: features.device);
         Tensor positives = labels.unsqueeze(1).eq(labels.unsqueeze(0)).logical_and(self.logical_not());
-        Tensor logits = features.matmul(features.t()).div(temperature).masked_fill(self, double.NegativeInfinity);
+        Tensor logits = features.matmul(features.t()).div(tau).masked_fill(self, minusInfinity);
         Tensor log_prob = logits.log_softmax(1);
 
         // where, not multiplication: the diagonal of log_prob is −∞ and 0·(−∞) would be NaN.
         Tensor positiveCount = positives.sum(1, type: features.dtype);
-        Tensor sum_log_prob_pos = log_prob.masked_fill(positives.logical_not(), 0).sum(1);
-        Tensor hasPositive = positiveCount.gt(0);
-        Tensor mean_log_prob_pos = sum_log_prob_pos / positiveCount.clamp_min(1);
-        Tensor anchors = hasPositive.sum(type: features.dtype).clamp_min(1);
-        Tensor loss = -mean_log_prob_pos.masked_fill(hasPositive.logical_not(), 0).sum() / anchors;
+        Tensor sum_log_prob_pos = log_prob.masked_fill(positives.logical_not(), zero).sum(1);
+        Tensor hasPositive = positiveCount.gt(zero);
+        Tensor mean_log_prob_pos = sum_log_prob_pos / positiveCount.clamp_min(one);
+        Tensor anchors = hasPositive.sum(type: features.dtype).clamp_min(one);
+        Tensor loss = -mean_log_prob_pos.masked_fill(hasPositive.logical_not(), zero).sum() / anchors;
         return loss.MoveToOuterDisposeScope();
     }
 
     // min(exp(t), 100), computed as exp(min(t, ln 100)): the same value, but at the clamp itself, where the trainer
     // keeps t, the gradient still flows. float32(ln 100) has an exp slightly above 100, so clamping after the exp
     // would leave t there with no gradient for good.
-    private static Tensor InverseTemperature(Tensor logitScale) => logitScale.clamp_max(MaxLogLogitScale).exp();
+    private static Tensor InverseTemperature(Tensor logitScale)
+    {
+        using Scalar clamp = MaxLogLogitScale;
+        return logitScale.clamp_max(clamp).exp();
+    }
 
     // Mean over rows of −Σ_j q_ij log softmax(logits)_ij, with q_i uniform over the true entries of row i.
     private static Tensor SoftTargetCrossEntropy(Tensor logits, Tensor positives)
@@ -177,7 +193,8 @@ public static class ContrastiveLoss
     private static Tensor MaskedCrossEntropy(Tensor logits, Tensor excluded)
     {
         Tensor labels = arange(logits.shape[0], dtype: int64, device: logits.device);
-        return nn.functional.cross_entropy(logits.masked_fill(excluded, double.NegativeInfinity), labels);
+        using Scalar minusInfinity = double.NegativeInfinity;
+        return nn.functional.cross_entropy(logits.masked_fill(excluded, minusInfinity), labels);
     }
 
     private static void RequireTemperature(double temperature)

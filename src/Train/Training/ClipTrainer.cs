@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DataflowContrastive.Train;
@@ -34,7 +35,8 @@ public sealed class ClipTrainer : ContrastiveTrainer
         get
         {
             using var scope = NewDisposeScope();
-            return Model.LogitScale.detach().exp().clamp_max(ContrastiveLoss.MaxLogitScale).cpu().item<float>();
+            using Scalar clamp = ContrastiveLoss.MaxLogitScale;
+            return Model.LogitScale.detach().exp().clamp_max(clamp).cpu().item<float>();
         }
     }
 
@@ -102,7 +104,8 @@ public sealed class ClipTrainer : ContrastiveTrainer
     protected override void AfterUpdate()
     {
         using var noGrad = no_grad();
-        Model.LogitScale.clamp_(0, Math.Log(ContrastiveLoss.MaxLogitScale));
+        using Scalar low = 0, high = Math.Log(ContrastiveLoss.MaxLogitScale);
+        Model.LogitScale.clamp_(low, high);
     }
 
     private static ModelOptions Validated(ModelOptions model)
