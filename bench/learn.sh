@@ -5,6 +5,7 @@
 # training images; queries: the 500 held-out images; k 20, votes weighted by exp(cos/0.07)). Chance is 10 %.
 #
 # usage: bench/learn.sh [MINUTES] [CIFAR_TEST_DIR]     (default 5 minutes, ../shared/data/cifar10-test)
+#        LEARN_MODES=simclr bench/learn.sh 5             (one mode again; the table shows every mode with results)
 #
 # Both sides get a schedule far longer than the time allows (train.steps / --steps 100000), so the time budget ends
 # every run, not the schedule. Results go to runs/learn/ (learn.json holds all figures).
@@ -22,7 +23,7 @@ if [ ! -d samples/cifar10 ] || [ ! -d samples/cifar10-heldout ]; then
 fi
 dotnet build src/Host -c Release --verbosity quiet -nologo
 
-for mode in supcon simclr; do
+for mode in ${LEARN_MODES:-supcon simclr}; do
     # The committed pipeline, with the time budget and a long schedule; it stays in pipelines/ so that its relative
     # paths hold, under a hidden name.
     pipeline="pipelines/.learn-$mode.yaml"
@@ -43,6 +44,8 @@ import json, pathlib, sys
 out, minutes, threads = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 rows = []
 for mode in ("supcon", "simclr"):
+    if not (out / mode / "summary.json").exists() or not (out / f"{mode}-peer.json").exists():
+        continue
     ours = json.loads((out / mode / "summary.json").read_text())
     peer = json.loads((out / f"{mode}-peer.json").read_text())
     knn = ours["evaluation"]["knn_top1"]
