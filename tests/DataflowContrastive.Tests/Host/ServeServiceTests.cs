@@ -147,12 +147,7 @@ public sealed class ServeServiceTests : IDisposable
         var ledger = new InMemoryShardLedger(TimeProvider.System);
         var log = new ServeLog();
 
-        (int exitCode, _) = await RunAsync(new ServeOptions
-        {
-            Pipelines = [pipeline],
-            Once = true,
-            OpenLedger = (_, _, _) => Task.FromResult<IShardLedger>(ledger),
-        }, log);
+        (int exitCode, _) = await RunOnceAsync(pipeline, ledger, log);
 
         Assert.Equal(0, exitCode);
         IReadOnlyList<LedgerEntry> entries = await ledger.ListAsync("sizes", default);
@@ -203,12 +198,7 @@ public sealed class ServeServiceTests : IDisposable
         var ledger = new InMemoryShardLedger(TimeProvider.System);
         var log = new ServeLog();
 
-        (int exitCode, _) = await RunAsync(new ServeOptions
-        {
-            Pipelines = [pipeline],
-            Once = true,
-            OpenLedger = (_, _, _) => Task.FromResult<IShardLedger>(ledger),
-        }, log);
+        (int exitCode, _) = await RunOnceAsync(pipeline, ledger, log);
 
         Assert.Equal(0, exitCode);
         Assert.Equal([broken], (await ledger.ListAsync("settling", default)).Select(e => e.Path));
@@ -227,6 +217,16 @@ public sealed class ServeServiceTests : IDisposable
         using ParquetRowGroupWriter group = writer.CreateRowGroup();
         await group.WriteAsync(caption, NoImageCaptions, null);
     }
+
+    // Serves one pipeline once, over a ledger of the test's.
+    private static Task<(int ExitCode, HealthReport Health)> RunOnceAsync(ServedPipeline pipeline,
+        IShardLedger ledger, ServeLog log) =>
+        RunAsync(new ServeOptions
+        {
+            Pipelines = [pipeline],
+            Once = true,
+            OpenLedger = (_, _, _) => Task.FromResult(ledger),
+        }, log);
 
     private static async Task<(int ExitCode, HealthReport Health)> RunAsync(ServeOptions options,
         ServeLog? log = null)
