@@ -151,8 +151,8 @@ public static class BenchCommand
                 parsed = args[i] switch
                 {
                     "--images" => AddImages(args, ref i, images, parsed),
-                    "--workers" => parsed with { Workers = Number(args, ref i, min: 1) },
-                    "--passes" => parsed with { Passes = Number(args, ref i, min: 1) },
+                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i, min: 1) },
+                    "--passes" => parsed with { Passes = CommandArguments.Number(args, ref i, min: 1) },
                     "--sizes" => parsed with { Sizes = ParseSizes(args, ref i) },
                     "--recipe" => parsed with { Recipe = ParseRecipe(args, ref i) },
                     "--json" => parsed with { Json = true },
@@ -175,24 +175,10 @@ public static class BenchCommand
             return i >= first ? parsed : throw new ArgumentException("--images needs a folder, file or glob");
         }
 
-        private static string Value(string[] args, ref int i)
-        {
-            string flag = args[i];
-            return ++i < args.Length ? args[i] : throw new ArgumentException($"{flag} needs a value");
-        }
-
-        private static int Number(string[] args, ref int i, int min)
-        {
-            string flag = args[i];
-            string text = Value(args, ref i);
-            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
-                ? n
-                : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
-        }
 
         private static IReadOnlyList<int> ParseSizes(string[] args, ref int i)
         {
-            string text = Value(args, ref i);
+            string text = CommandArguments.Value(args, ref i);
             string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
             return parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
                     && n is >= 1 and <= 4096)
@@ -202,7 +188,7 @@ public static class BenchCommand
 
         private static string ParseRecipe(string[] args, ref int i)
         {
-            string text = Value(args, ref i);
+            string text = CommandArguments.Value(args, ref i);
             return text == "simclr"
                 ? text
                 : throw new ArgumentException($"--recipe must be simclr (the only recipe the peer has), was '{text}'");
@@ -210,7 +196,7 @@ public static class BenchCommand
 
         private static double ParseMinutes(string[] args, ref int i)
         {
-            string text = Value(args, ref i);
+            string text = CommandArguments.Value(args, ref i);
             return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double m)
                 && m is >= 0 and <= 24 * 60
                 ? m

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace DataflowContrastive.Host.Commands;
 
 /// <summary>The opening every <c>dfc</c> verb shares: <c>--help</c>, then parsing, with usage errors.</summary>
@@ -30,5 +32,26 @@ public static class CommandArguments
             await error.WriteLineAsync($"dfc {verb}: {e.Message}\n\n{usage}");
             return (null, 2);
         }
+    }
+
+    /// <summary>The value after the flag at <paramref name="i"/>, which is moved onto it.</summary>
+    /// <exception cref="ArgumentException">The flag is the last argument.</exception>
+    public static string Value(string[] args, ref int i)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string flag = args[i];
+        return ++i < args.Length ? args[i] : throw new ArgumentException($"{flag} needs a value");
+    }
+
+    /// <summary>The whole number of at least <paramref name="min"/> after the flag at <paramref name="i"/>.</summary>
+    /// <exception cref="ArgumentException">It is missing, not a whole number, or below the minimum.</exception>
+    public static int Number(string[] args, ref int i, int min)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string flag = args[i];
+        string text = Value(args, ref i);
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
+            ? n
+            : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
     }
 }

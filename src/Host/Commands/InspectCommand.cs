@@ -1,4 +1,3 @@
-using System.Globalization;
 using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Inspecting;
 using DataflowContrastive.Host.Running;
@@ -129,10 +128,10 @@ public static class InspectCommand
                 parsed = args[i] switch
                 {
                     "--json" => parsed with { Json = true },
-                    "--rejects" => parsed with { Rejects = Value(args, ref i) },
-                    "--size" => parsed with { Size = Number(args, ref i, min: 1) },
-                    "--context-length" => parsed with { ContextLength = Number(args, ref i, min: 2) },
-                    "--workers" => parsed with { Workers = Number(args, ref i, min: 1) },
+                    "--rejects" => parsed with { Rejects = CommandArguments.Value(args, ref i) },
+                    "--size" => parsed with { Size = CommandArguments.Number(args, ref i, min: 1) },
+                    "--context-length" => parsed with { ContextLength = CommandArguments.Number(args, ref i, min: 2) },
+                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i, min: 1) },
                     string flag when flag.StartsWith('-') => throw new ArgumentException($"unknown option '{flag}'"),
                     string path => Add(paths, path, parsed),
                 };
@@ -146,19 +145,5 @@ public static class InspectCommand
             return parsed;
         }
 
-        private static string Value(string[] args, ref int i)
-        {
-            string flag = args[i];
-            return ++i < args.Length ? args[i] : throw new ArgumentException($"{flag} needs a value");
-        }
-
-        private static int Number(string[] args, ref int i, int min)
-        {
-            string flag = args[i];
-            string text = Value(args, ref i);
-            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
-                ? n
-                : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
-        }
     }
 }
