@@ -7,4 +7,13 @@ namespace DataflowContrastive.Augment;
 /// <param name="Region">
 /// The upright full-size pixels that will be read; null for all. A JPEG may then be decoded only around them.
 /// </param>
-internal readonly record struct DecodePlan(SKSizeI? AtLeast, SKRectI? Region);
+internal readonly record struct DecodePlan(SKSizeI? AtLeast, SKRectI? Region)
+{
+    /// <summary>A plan that serves both: the larger of the two sizes, the region around both regions.</summary>
+    public DecodePlan Covering(DecodePlan other)
+    {
+        SKSizeI? atLeast = AtLeast is { } a && other.AtLeast is { } b
+            ? new SKSizeI(Math.Max(a.Width, b.Width), Math.Max(a.Height, b.Height)) : null;
+        return new DecodePlan(atLeast, Region is { } r && other.Region is { } s ? SKRectI.Union(r, s) : null);
+    }
+}

@@ -58,16 +58,53 @@ public sealed class ImageTransform
     {
         CheckDestination(destination);
         SampleRandom rng = seed.CreateRandom();
-        CropBox crop = default;
-        using PooledPixels pixels = ImageDecoder.DecodePooled(encoded, _decode, header =>
-        {
-            crop = RandomResizedCrop.GetParams(header.Width, header.Height, _recipe.ScaleMin, _recipe.ScaleMax,
-                _augment.RatioMin, _augment.RatioMax, rng);
-            return CropPlan(header, crop);
-        }, out ImageHeader header);
-        bool flip = rng.NextBool(_recipe.FlipProbability);
-        WriteCrop(pixels, header, crop, flip, rng, destination);
+        using PooledPixels pixels = DecodeForCrops(encoded, rng, null, out ImageHeader header, out CropBox crop, out _);
+        WriteCrop(pixels, header, crop, rng.NextBool(_recipe.FlipProbability), rng, destination);
     }
+
+    /// <summary>
+    /// The two training views of an image-only mode from one decode: each view's draws are those
+    /// <see cref="ApplyTrain"/> makes for its seed, and the decode covers both crops at the finer of the two
+    /// scales they allow. A view can thus differ slightly from its <see cref="ApplyTrain"/> output when the other
+    /// crop asks for a finer decode; it never depends on anything but the bytes and the two seeds.
+    /// </summary>
+    /// <exception cref="ImageRejectedException">The bytes cannot become an image.</exception>
+    public void ApplyTrainPair(ReadOnlySpan<byte> encoded, SampleSeed first, Span<float> firstDestination,
+        SampleSeed second, Span<float> secondDestination)
+    {
+        CheckDestination(firstDestination);
+        CheckDestination(secondDestination);
+        SampleRandom firstRng = first.CreateRandom();
+        SampleRandom secondRng = second.CreateRandom();
+        using PooledPixels pixels = DecodeForCrops(encoded, firstRng, secondRng, out ImageHeader header,
+            out CropBox firstCrop, out CropBox secondCrop);
+        WriteCrop(pixels, header, firstCrop, firstRng.NextBool(_recipe.FlipProbability), firstRng, firstDestination);
+        WriteCrop(pixels, header, secondCrop, secondRng.NextBool(_recipe.FlipProbability), secondRng,
+            secondDestination);
+    }
+
+    // Draws each generator's crop once the header is known and decodes what the crops need, and no more.
+    private PooledPixels DecodeForCrops(ReadOnlySpan<byte> encoded, SampleRandom first, SampleRandom? second,
+        out ImageHeader header, out CropBox firstCrop, out CropBox secondCrop)
+    {
+        (CropBox a, CropBox b) = (default, default);
+        PooledPixels pixels = ImageDecoder.DecodePooled(encoded, _decode, h =>
+        {
+            a = DrawCrop(h, first);
+            DecodePlan plan = CropPlan(h, a);
+            if (second is null)
+            {
+                return plan;
+            }
+            b = DrawCrop(h, second);
+            return plan.Covering(CropPlan(h, b));
+        }, out header);
+        (firstCrop, secondCrop) = (a, b);
+        return pixels;
+    }
+
+    private CropBox DrawCrop(ImageHeader header, SampleRandom rng) => RandomResizedCrop.GetParams(header.Width,
+        header.Height, _recipe.ScaleMin, _recipe.ScaleMax, _augment.RatioMin, _augment.RatioMax, rng);
 
     /// <summary>
     /// The training view for fixed parameters: torchvision's <c>resized_crop</c> of <paramref name="crop"/>

@@ -168,11 +168,7 @@ public sealed class SamplePreparer
         float[]? second = train && !captioned ? ArrayPool<float>.Shared.Rent(_pixelCount) : null;
         try
         {
-            Transform(raw.Image, sample, train, 0, pixels);
-            if (second is not null)
-            {
-                Transform(raw.Image, sample, train, 1, second);
-            }
+            Transform(raw.Image, sample, train, pixels, second);
         }
         catch (ImageRejectedException e)
         {
@@ -209,19 +205,26 @@ public sealed class SamplePreparer
         };
     }
 
-    // Each view has its own seed, so the pixels never depend on which thread prepares the sample or when.
-    private void Transform(byte[] image, OrderedSample sample, bool train, int view, float[] destination)
+    // Each view has its own seed, so the pixels never depend on which thread prepares the sample or when; the two
+    // views of the image-only modes come from one decode.
+    private void Transform(byte[] image, OrderedSample sample, bool train, float[] destination, float[]? second)
     {
-        if (train)
+        Span<float> first = destination.AsSpan(0, _pixelCount);
+        if (!train)
         {
-            _transform.ApplyTrain(image, new SampleSeed(_seed, sample.Epoch, sample.Index, view),
-                destination.AsSpan(0, _pixelCount));
+            _transform.ApplyEval(image, first);
+        }
+        else if (second is null)
+        {
+            _transform.ApplyTrain(image, Seed(sample, 0), first);
         }
         else
         {
-            _transform.ApplyEval(image, destination.AsSpan(0, _pixelCount));
+            _transform.ApplyTrainPair(image, Seed(sample, 0), first, Seed(sample, 1), second.AsSpan(0, _pixelCount));
         }
     }
+
+    private SampleSeed Seed(OrderedSample sample, int view) => new(_seed, sample.Epoch, sample.Index, view);
 
     private ValueTask RejectAsync(RawSample raw, string code, string reason, CancellationToken cancellation) =>
         _recorder.RejectAsync(new Rejection(raw.Shard, raw.Row, raw.Key, reason, raw.Image), code, cancellation);
