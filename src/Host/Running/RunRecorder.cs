@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Security.Cryptography;
 using DataflowContrastive.Ingest;
 using Microsoft.Extensions.Logging;
 
@@ -28,6 +29,9 @@ public sealed partial class RunRecorder : IAsyncDisposable
     private const string PartPrefix = "part-";
 
     private readonly string? _partDirectory;
+    // Several processes may write parts into one folder (workers of one served pipeline): each names its parts with
+    // a token of its own, so that two never pick the same name.
+    private readonly string _partToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private RejectsWriter? _rejects;
     private int _nextPart;
     private readonly ILogger _logger;
@@ -60,9 +64,10 @@ public sealed partial class RunRecorder : IAsyncDisposable
     public string RejectsPath { get; }
 
     /// <summary>
-    /// A recorder for a run that can be resumed: rejections go into numbered parts (<c>part-00000.parquet</c>, ...)
-    /// in <paramref name="directory"/>, and <see cref="SealPartAsync"/> completes the current part whenever the run
-    /// writes a checkpoint. Parts already there, from an earlier and perhaps killed process of the same run, are read
+    /// A recorder for a run that can be resumed: rejections go into numbered parts in <paramref name="directory"/>,
+    /// each named by its number and a random token of this recorder's (<c>part-00000-1f2e3d4c.parquet</c>, ...), so
+    /// that recorders of several processes can share the folder, and <see cref="SealPartAsync"/> completes the
+    /// current part whenever the run writes a checkpoint. Parts already there, from an earlier and perhaps killed process of the same run, are read
     /// back first, so their rejections stay counted and are never recorded twice.
     /// </summary>
     public static async Task<RunRecorder> OpenPartsAsync(string directory, ILogger logger,
@@ -142,7 +147,7 @@ public sealed partial class RunRecorder : IAsyncDisposable
         try
         {
             _rejects ??= new RejectsWriter(Path.Combine(_partDirectory!,
-                FormattableString.Invariant($"{PartPrefix}{_nextPart++:D5}.parquet")));
+                FormattableString.Invariant($"{PartPrefix}{_nextPart++:D5}-{_partToken}.parquet")));
             await _rejects.AppendAsync(rejection with { Code = reasonCode }, cancellationToken);
         }
         finally

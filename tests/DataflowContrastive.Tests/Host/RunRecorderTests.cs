@@ -34,14 +34,37 @@ public sealed class RunRecorderTests : IDisposable
         // By hand: a:1 and a:2 from the first process, b:7 new; a:2 again is the same row and is not recorded.
         Assert.Equal(new Dictionary<string, long> { ["image-truncated"] = 1, ["caption-missing"] = 2 },
             resumed.RejectedByReason.ToDictionary());
-        Assert.Equal(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"],
-            Directory.GetFiles(parts).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["part-00000-", "part-00001-", "part-00002-"],
+            Directory.GetFiles(parts).Select(p => Path.GetFileName(p)[..11]).Order(StringComparer.Ordinal));
+        Assert.All(Directory.GetFiles(parts), p => Assert.Matches("^part-[0-9]{5}-[0-9a-f]{8}\\.parquet$",
+            Path.GetFileName(p)));
         long rows = 0;
         foreach (string part in Directory.GetFiles(parts))
         {
             rows += await new ShardReader(new IngestOptions()).CountRowsAsync(part, CancellationToken.None);
         }
         Assert.Equal(3, rows);
+    }
+
+    // Two workers of one served pipeline open the folder at the same moment: each finds the same parts there and
+    // would number its first part alike, yet neither part replaces the other's.
+    [Fact]
+    public async Task Two_recorders_sharing_a_parts_folder_keep_every_rejection_of_both()
+    {
+        string parts = Path.Combine(_work, "rejects");
+        await using RunRecorder first = await RunRecorder.OpenPartsAsync(parts, _log, CancellationToken.None);
+        await using RunRecorder second = await RunRecorder.OpenPartsAsync(parts, _log, CancellationToken.None);
+
+        await first.RejectAsync(new Rejection("a", 1, "a:1", "truncated", null), "image-truncated", default);
+        await second.RejectAsync(new Rejection("b", 1, "b:1", "blank", null), "caption-missing", default);
+        await second.RejectAsync(new Rejection("b", 2, "b:2", "blank", null), "caption-missing", default);
+        await first.SealPartAsync(CancellationToken.None);
+        await second.SealPartAsync(CancellationToken.None);
+
+        Assert.Equal(2, Directory.GetFiles(parts, "part-00000-*.parquet").Length);
+        await using RunRecorder reader = await RunRecorder.OpenPartsAsync(parts, _log, CancellationToken.None);
+        Assert.Equal(new Dictionary<string, long> { ["image-truncated"] = 1, ["caption-missing"] = 2 },
+            reader.RejectedByReason.ToDictionary());
     }
 
     [Fact]
