@@ -65,8 +65,16 @@ public sealed partial class PipelineJob
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
-        await using RunRecorder recorder =
-            await RunRecorder.OpenPartsAsync(Path.Combine(d.OutputDirectory, "rejects"), _logger, stopping);
+        var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
+        string rejects = Path.Combine(d.OutputDirectory, "rejects");
+        // A run with no checkpoint to resume starts its accounting over. Served pipelines share the folder across
+        // shards and workers, and keep it.
+        if (!_options.ContinueOnNewShards && checkpoints.List().Count == 0
+            && RunRecorder.SetAsideParts(rejects, TimeProvider.System) is { } earlier)
+        {
+            LogSetAside(_logger, earlier);
+        }
+        await using RunRecorder recorder = await RunRecorder.OpenPartsAsync(rejects, _logger, stopping);
         var preparer = new SamplePreparer(new ImageTransform(d.Augment(), d.Decode()), tokenizer, recorder,
             d.Train.Seed, d.Images.Size)
         {
@@ -83,7 +91,6 @@ public sealed partial class PipelineJob
         {
             EmbeddingExport.RefuseOtherKind(d, trainer);
         }
-        var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
 
@@ -301,6 +308,10 @@ public sealed partial class PipelineJob
 
     private static string SettingsJson(PipelineDefinition definition) =>
         JsonSerializer.Serialize(definition, SettingsJsonOptions);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Information,
+        Message = "No checkpoint to resume: the rejects of an earlier run in this output folder were moved to {Folder}")]
+    private static partial void LogSetAside(ILogger logger, string folder);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information,
         Message = "Resuming from {Checkpoint}: step {Step}, epoch {Epoch}, sample {NextIndex} of that epoch")]

@@ -97,6 +97,34 @@ public sealed partial class RunRecorder : IAsyncDisposable
         return recorder;
     }
 
+    /// <summary>
+    /// Moves the rejects parts in <paramref name="directory"/> into a new subfolder named after the time,
+    /// <c>earlier-20261203T101500Z</c>, where <see cref="OpenPartsAsync"/> does not read them, for a run that starts
+    /// over: its accounting then covers its own reading alone, and the earlier records are kept.
+    /// </summary>
+    /// <returns>The subfolder, or null when there was no part to move.</returns>
+    public static string? SetAsideParts(string directory, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        if (!Directory.Exists(directory))
+        {
+            return null;
+        }
+        string[] parts = [.. Directory.GetFiles(directory, PartPrefix + "*.parquet*")];
+        if (parts.Length == 0)
+        {
+            return null;
+        }
+        string earlier = Path.Combine(directory, FormattableString.Invariant(
+            $"earlier-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}"));
+        Directory.CreateDirectory(earlier);
+        foreach (string part in parts)
+        {
+            File.Move(part, Path.Combine(earlier, Path.GetFileName(part)));
+        }
+        return earlier;
+    }
+
     /// <summary>Completes the current rejects part, so that it survives a crash; the next rejection starts another.
     /// </summary>
     public async ValueTask SealPartAsync(CancellationToken cancellationToken)

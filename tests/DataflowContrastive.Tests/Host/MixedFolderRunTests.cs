@@ -2,6 +2,8 @@ using DataflowContrastive.Ingest;
 using System.Text.Json;
 using DataflowContrastive.Host.Commands;
 using DataflowContrastive.Host.Export;
+using DataflowContrastive.Host.Running;
+using Microsoft.Extensions.Logging.Abstractions;
 using Parquet.Serialization;
 
 namespace DataflowContrastive.Tests.Host;
@@ -44,6 +46,31 @@ public sealed class MixedFolderRunTests : IDisposable
         }
         Assert.Equal(rejected.Sum(p => p.Value), recorded);
         await AssertCaptionsReachTheExportUnchangedAsync(Path.Combine(_work, "out", "embeddings"), folder);
+    }
+
+    // An earlier run into the same output folder failed before its first checkpoint and left a rejects part; this
+    // run, having no checkpoint to resume, counts its own rejections only and keeps the earlier part aside.
+    [Fact]
+    public async Task A_run_that_starts_over_sets_earlier_rejects_aside_instead_of_counting_them()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string pipeline = WritePipeline(folder.Path);
+        string rejects = Path.Combine(_work, "out", "rejects");
+        await using (RunRecorder earlier = await RunRecorder.OpenPartsAsync(rejects, NullLogger.Instance, default))
+        {
+            await earlier.RejectAsync(new Rejection("/gone/old.parquet", null, null, "unreadable", null),
+                "earlier-only", default);
+        }
+
+        Assert.Equal(0, await CommandLine.DispatchAsync(["run", pipeline], CancellationToken.None));
+
+        JsonElement summary = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(_work, "out",
+            "summary.json"))).RootElement;
+        Assert.False(summary.GetProperty("rejected_by_reason").TryGetProperty("earlier-only", out _));
+        Assert.Equal(folder.Rejected.Values.Sum(),
+            summary.GetProperty("rejected_by_reason").EnumerateObject().Sum(p => p.Value.GetInt64()));
+        string aside = Assert.Single(Directory.GetDirectories(rejects, "earlier-*"));
+        Assert.Single(Directory.GetFiles(aside, "part-*.parquet"));
     }
 
     private static async Task AssertCaptionsReachTheExportUnchangedAsync(string directory, MixedFolder folder)
