@@ -174,7 +174,7 @@ public static class ImageDecoder
         // Rows below the region are not decoded; a margin keeps the upsampling of the last rows read exact.
         SKSizeI stored = codec.Info.Size;
         int rows = upright && plan.Region is { } r
-            ? Math.Min(stored.Height, r.Bottom + (RegionDecoder.Margin * denominator)) : stored.Height;
+            ? Math.Min(stored.Height, r.Bottom + (TurboJpeg.RowsBelow * denominator)) : stored.Height;
         if (!TurboJpeg.TryDecode(bytes.Span, stored, denominator, rows, out PooledPixels? pixels))
         {
             return null;

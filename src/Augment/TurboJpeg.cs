@@ -22,6 +22,13 @@ internal static unsafe class TurboJpeg
     private const int ColorspaceYcck = 4;
     private const int ErrorWarning = 0;
 
+    /// <summary>
+    /// Rows at the decode's scale decoded below the last row a crop reads, when the decode is cut short: libjpeg's
+    /// chroma upsampling of a row reads the chroma row below it, which the shortened picture would otherwise lack.
+    /// One row was enough for every bottom row of the pictures tested, at every scale and subsampling; two are kept.
+    /// </summary>
+    public const int RowsBelow = 2;
+
     private static readonly Api? Functions = Load();
 
     [ThreadStatic]
