@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Unicode;
 using Parquet;
@@ -13,6 +15,17 @@ namespace DataflowContrastive.Ingest;
 /// </remarks>
 internal static class ColumnValues
 {
+    private static readonly FrozenSet<Type> ReadableTypes = new[]
+    {
+        typeof(string), typeof(ReadOnlyMemory<char>), typeof(byte[]), typeof(ReadOnlyMemory<byte>), typeof(bool),
+        typeof(sbyte), typeof(byte), typeof(short), typeof(ushort), typeof(int), typeof(uint), typeof(long),
+        typeof(ulong), typeof(float), typeof(double), typeof(decimal), typeof(DateTime), typeof(DateOnly),
+        typeof(TimeSpan), typeof(Guid),
+    }.ToFrozenSet();
+
+    /// <summary>Whether <see cref="ReadAsync"/> reads values of the type of <paramref name="field"/>.</summary>
+    public static bool CanRead(DataField field) => ReadableTypes.Contains(field.ClrType);
+
     public static async Task<object?[]> ReadAsync(ParquetRowGroupReader group, DataField field, int rowCount,
         CancellationToken cancellationToken)
     {
@@ -60,8 +73,8 @@ internal static class ColumnValues
             _ when type == typeof(TimeSpan) =>
                 await ReadStructAsync<TimeSpan>(group, field, rowCount, cancellationToken),
             _ when type == typeof(Guid) => await ReadStructAsync<Guid>(group, field, rowCount, cancellationToken),
-            _ => throw new NotSupportedException(
-                $"column {ShardColumnReader.DottedPath(field)} has type {type.Name}, which this reader does not read"),
+            _ => throw new UnreachableException(
+                $"Column {ShardColumnReader.DottedPath(field)} has type {type.Name}, which CanRead refuses."),
         };
     }
 

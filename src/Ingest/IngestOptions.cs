@@ -16,7 +16,8 @@ public sealed class IngestOptions
 
     /// <summary>
     /// The most uncompressed bytes that the columns read from one row group may hold, as the file's metadata
-    /// states them; a larger row group is rejected before any of it is loaded. Default 512 MiB.
+    /// states them; a larger row group is not loaded, and <see cref="ShardReader"/> rejects each of its rows
+    /// (<see cref="RawSample.RowGroupTooLarge"/>) and reads on. Default 512 MiB.
     /// </summary>
     public long MaxRowGroupBytes { get; init; } = DefaultMaxRowGroupBytes;
 

@@ -9,7 +9,8 @@ namespace DataflowContrastive.Ingest;
 /// <summary>
 /// Reads named flat columns of a Parquet shard row group by row group, within the budgets of
 /// <see cref="IngestOptions"/>, retrying transient I/O failures and turning every sign of bad data into a
-/// <see cref="ShardException"/>. <see cref="ShardReader"/> is built on it; it also serves files of any schema.
+/// <see cref="ShardException"/> or, for <see cref="ShardReader"/>, into rows that carry the reason.
+/// <see cref="ShardReader"/> is built on it; it also serves files of any schema.
 /// </summary>
 /// <remarks>
 /// The row-group budget trusts the sizes that the file's metadata states. A file that understates them is
@@ -19,6 +20,10 @@ public sealed class ShardColumnReader
 {
     // A reference in the column's array plus a boxed value or a string header: a rough floor per value.
     private const long BytesPerCell = 32;
+
+    // The rows of a row group that could not be read are handed on in stretches of this many, so that a group
+    // claiming millions of rows costs no more memory than a small one.
+    private const int FailedRowsPerBatch = 4096;
 
     private readonly IngestOptions _options;
     private readonly ResiliencePipeline _retry;
@@ -48,31 +53,71 @@ public sealed class ShardColumnReader
     /// over <see cref="IngestOptions.MaxRowGroupBytes"/> and corrupt data raise <see cref="ShardException"/>;
     /// batches of earlier row groups have been delivered by then.
     /// </summary>
+    /// <remarks>
+    /// This overload is strict: it serves files this project wrote itself (the rejects parts, read back to count
+    /// them), where one bad row group means the file as a whole cannot be trusted. <see cref="ShardReader"/>
+    /// instead rejects the rows of a bad row group one by one and reads on.
+    /// </remarks>
     public IAsyncEnumerable<ColumnBatch> ReadAsync(string shardPath, IReadOnlyList<string> columns,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
         ArgumentNullException.ThrowIfNull(columns);
         return ReadAsync(shardPath, schema => [.. columns.Select(name => FindColumn(schema, shardPath, name))],
-            cancellationToken);
+            rejectBadRowGroups: false, cancellationToken);
     }
 
-    /// <summary>Like the public overload, with the columns chosen from the schema once the footer is read.</summary>
+    /// <summary>
+    /// Like the public overload, with the columns chosen from the schema once the footer is read. With
+    /// <paramref name="rejectBadRowGroups"/>, a row group over the budget or with corrupt data is handed on as
+    /// batches whose <see cref="ColumnBatch.FailureCode"/> is set and whose every row carries the reason, and
+    /// reading goes on with the next row group.
+    /// </summary>
+    /// <remarks>
+    /// Whatever <paramref name="rejectBadRowGroups"/> says, the whole shard fails with <see cref="ShardException"/>
+    /// when it cannot be opened, its footer or schema is bad, a column is missing, nested or of a type not read, a
+    /// row group claims a row count no array can hold, or an I/O failure outlasts the retries: such a failure
+    /// says nothing about one row group's data, and reading on would only repeat it.
+    /// </remarks>
     internal async IAsyncEnumerable<ColumnBatch> ReadAsync(string shardPath,
-        Func<ParquetSchema, IReadOnlyList<DataField>> chooseColumns,
+        Func<ParquetSchema, IReadOnlyList<DataField>> chooseColumns, bool rejectBadRowGroups,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ParquetReader reader = await OpenAsync(shardPath, cancellationToken);
         await using (reader)
         {
             IReadOnlyList<DataField> fields = chooseColumns(reader.Schema);
+            CheckColumns(fields, shardPath);
+            string[] names = [.. fields.Select(DottedPath)];
             long firstRow = 0;
             for (int rowGroup = 0; rowGroup < reader.RowGroupCount; rowGroup++)
             {
-                ColumnBatch batch = await ReadRowGroupAsync(reader, shardPath, fields, rowGroup, firstRow,
-                    cancellationToken);
-                yield return batch;
-                firstRow += batch.RowCount;
+                // A row group refused from its metadata awaits nothing that would notice a cancellation.
+                cancellationToken.ThrowIfCancellationRequested();
+                int rowCount = CountRows(reader, shardPath, rowGroup, firstRow);
+                ColumnBatch? batch = null;
+                ShardException? failure = null;
+                try
+                {
+                    batch = await ReadRowGroupAsync(reader, shardPath, fields, rowGroup, firstRow, rowCount,
+                        cancellationToken);
+                }
+                catch (ShardException e) when (rejectBadRowGroups
+                    && e.Code is ShardException.TooLarge or ShardException.Corrupt)
+                {
+                    failure = e;
+                }
+
+                if (batch is not null)
+                {
+                    yield return batch;
+                }
+                for (int done = 0; failure is not null && done < rowCount; done += FailedRowsPerBatch)
+                {
+                    yield return ColumnBatch.Failed(rowGroup, firstRow + done,
+                        Math.Min(FailedRowsPerBatch, rowCount - done), names, RowCodeOf(failure), failure.Reason);
+                }
+                firstRow += rowCount;
             }
         }
     }
@@ -116,6 +161,54 @@ public sealed class ShardColumnReader
         };
     }
 
+    // Checked once from the schema: a column no row group can serve fails the shard, not each row group in turn.
+    // (A list or map column is refused with each row group, after its size, so that a huge one is named as such.)
+    private static void CheckColumns(IReadOnlyList<DataField> fields, string shardPath)
+    {
+        DataField? unread = fields.FirstOrDefault(f => !ColumnValues.CanRead(f));
+        if (unread is not null)
+        {
+            throw new ShardException(shardPath, null,
+                $"column {DottedPath(unread)} has type {unread.ClrType.Name}, which this reader does not read")
+            {
+                Code = ShardException.Columns,
+            };
+        }
+    }
+
+    // A row count that no array can hold (or a negative one) is no claim about one row group's data: the footer
+    // itself cannot be trusted, nor the row numbers of the row groups after it.
+    private int CountRows(ParquetReader reader, string shardPath, int rowGroup, long firstRow)
+    {
+        long rows;
+        try
+        {
+            rows = reader.OpenRowGroupReader(rowGroup).RowCount;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ShardException(shardPath, firstRow,
+                $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e);
+        }
+        if (rows < 0 || rows > Array.MaxLength)
+        {
+            throw new ShardException(shardPath, firstRow,
+                $"row group {rowGroup} claims {rows} rows, which no reader can hold; the footer is not to be trusted")
+            {
+                Code = rows < 0 ? ShardException.Corrupt : ShardException.TooLarge,
+            };
+        }
+        return (int)rows;
+    }
+
+    private static string RowCodeOf(ShardException failure) =>
+        failure.Code == ShardException.TooLarge ? RawSample.RowGroupTooLarge : RawSample.RowGroupCorrupt;
+
+    // How a row group is named in a reason: its index and the file's rows it holds.
+    private static string Named(int rowGroup, long firstRow, int rowCount) => rowCount == 0
+        ? $"row group {rowGroup} (no rows)"
+        : $"row group {rowGroup} (rows {firstRow}-{firstRow + rowCount - 1})";
+
     private static Stream OpenFile(string path) =>
         new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024,
             FileOptions.Asynchronous | FileOptions.RandomAccess);
@@ -154,13 +247,14 @@ public sealed class ShardColumnReader
     }
 
     private async Task<ColumnBatch> ReadRowGroupAsync(ParquetReader reader, string shardPath,
-        IReadOnlyList<DataField> fields, int rowGroup, long firstRow, CancellationToken cancellationToken)
+        IReadOnlyList<DataField> fields, int rowGroup, long firstRow, int rowCount,
+        CancellationToken cancellationToken)
     {
+        string named = Named(rowGroup, firstRow, rowCount);
         try
         {
             ParquetRowGroupReader group = reader.OpenRowGroupReader(rowGroup);
-            CheckBudget(group, shardPath, fields, rowGroup, firstRow);
-            int rowCount = checked((int)group.RowCount);
+            CheckBudget(group, shardPath, fields, named, firstRow);
             string?[] problems = new string?[rowCount];
             var columns = new List<object?[]>(fields.Count);
             var invalidUtf8 = new List<bool[]?>(fields.Count);
@@ -179,7 +273,7 @@ public sealed class ShardColumnReader
         catch (Exception e) when (e is not OperationCanceledException and not ShardException)
         {
             throw new ShardException(shardPath, firstRow,
-                $"row group {rowGroup}: {TransientIo.Describe(e, _options.RetryCount)}", e)
+                $"{named}: {TransientIo.Describe(e, _options.RetryCount)}", e)
             {
                 Code = TransientIo.CodeOf(e),
             };
@@ -212,7 +306,7 @@ public sealed class ShardColumnReader
     // The metadata states each column chunk's uncompressed size: checking it first keeps a hostile or
     // oversized row group from being decompressed at all.
     private void CheckBudget(ParquetRowGroupReader group, string shardPath, IReadOnlyList<DataField> fields,
-        int rowGroup, long firstRow)
+        string named, long firstRow)
     {
         long total = 0;
         foreach (DataField field in fields)
@@ -222,7 +316,7 @@ public sealed class ShardColumnReader
             if (size > _options.MaxRowGroupBytes || total > _options.MaxRowGroupBytes)
             {
                 throw new ShardException(shardPath, firstRow,
-                    $"row group {rowGroup} is too large: its columns {string.Join(", ", fields.Select(DottedPath))} "
+                    $"{named} is too large: its columns {string.Join(", ", fields.Select(DottedPath))} "
                     + $"hold at least {Bytes(total)} uncompressed (column {DottedPath(field)}: {Bytes(size)}), over "
                     + $"the {Bytes(_options.MaxRowGroupBytes)} budget (source.max_row_group_bytes); it was not loaded")
                 {
@@ -244,10 +338,10 @@ public sealed class ShardColumnReader
         // Each value costs a slot in its column's array and usually a boxed object, whatever its stored size:
         // a row count that no budget could hold is refused here rather than allocated.
         long slots = group.RowCount * Math.Max(fields.Count, 1) * BytesPerCell;
-        if (group.RowCount > Array.MaxLength || slots > _options.MaxRowGroupBytes)
+        if (slots > _options.MaxRowGroupBytes)
         {
             throw new ShardException(shardPath, firstRow,
-                $"row group {rowGroup} is too large: it claims {group.RowCount} rows, whose value slots alone "
+                $"{named} is too large: it claims {group.RowCount} rows, whose value slots alone "
                 + $"would take {Bytes(slots)}, over the {Bytes(_options.MaxRowGroupBytes)} budget "
                 + "(source.max_row_group_bytes)")
             {

@@ -12,7 +12,10 @@ public sealed class ShardException : Exception
     /// <summary><see cref="Code"/> of a file that could not be opened or read: missing, or an I/O failure.</summary>
     public const string Unreadable = "shard-unreadable";
 
-    /// <summary><see cref="Code"/> of a row group or value count over a memory budget of the options.</summary>
+    /// <summary>
+    /// <see cref="Code"/> of a row group or value count over a memory budget of the options. <see cref="ShardReader"/>
+    /// rejects such a row group's rows one by one instead (<see cref="RawSample.RowGroupTooLarge"/>).
+    /// </summary>
     public const string TooLarge = "shard-too-large";
 
     /// <summary><see cref="Code"/> of a shard that holds links (a URL column) instead of image bytes.</summary>
@@ -38,7 +41,7 @@ public sealed class ShardException : Exception
 
     /// <summary>
     /// The 0-based row where reading stopped (the first row of the row group that failed); null when the
-    /// shard failed before any row, for example on its footer.
+    /// shard failed before any row, for example on its footer or its columns.
     /// </summary>
     public long? Row { get; }
 

@@ -4,7 +4,9 @@ namespace DataflowContrastive.Ingest;
 
 /// <summary>
 /// Reads the image, caption, label and key of every row of a Parquet shard, row group by row group, so that
-/// memory holds one row group at a time. Bad data ends the shard with a <see cref="ShardException"/>.
+/// memory holds one row group at a time. A bad value or a bad row group costs only its own rows, each yielded with
+/// the reason in <see cref="RawSample.Problem"/>; a shard that cannot be read at all raises
+/// <see cref="ShardException"/>.
 /// </summary>
 public sealed class ShardReader
 {
@@ -32,10 +34,22 @@ public sealed class ShardReader
         _columns.CountRowsAsync(shardPath, cancellationToken);
 
     /// <summary>
-    /// Yields the rows of <paramref name="shardPath"/> in file order. A zero-row shard yields nothing. A shard
-    /// that is corrupt, holds links instead of images or exceeds a budget raises <see cref="ShardException"/>;
-    /// the rows of earlier row groups have been yielded by then. Transient I/O failures are retried first.
+    /// Yields every row of <paramref name="shardPath"/> in file order. A zero-row shard yields nothing.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// A row group over <see cref="IngestOptions.MaxRowGroupBytes"/> or with corrupt pages is not loaded: each of
+    /// its rows is still yielded, with null fields, a <see cref="RawSample.Problem"/> naming the row group, its rows
+    /// and why, and <see cref="RawSample.ProblemCode"/> <see cref="RawSample.RowGroupTooLarge"/> or
+    /// <see cref="RawSample.RowGroupCorrupt"/>; reading goes on with the next row group, so every row the footer
+    /// counts is yielded once.
+    /// </para>
+    /// <para>
+    /// A shard that cannot be opened, whose footer or schema is corrupt, whose columns cannot serve or that holds
+    /// links instead of images raises <see cref="ShardException"/>, as does an I/O failure that outlasts the
+    /// retries; rows yielded before stay yielded.
+    /// </para>
+    /// </remarks>
     public IAsyncEnumerable<RawSample> ReadAsync(string shardPath, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(shardPath);
@@ -45,7 +59,8 @@ public sealed class ShardReader
     /// <summary>
     /// Yields the label of every row of <paramref name="shardPath"/> in file order, in the string form of
     /// <see cref="RawSample.Label"/>, reading the label column alone; nothing when the shard has no label column.
-    /// Bad data raises <see cref="ShardException"/> as <see cref="ReadAsync"/> does.
+    /// A row of a row group that cannot be read yields null, as its sample is rejected when the shard is read for
+    /// its rows; what makes <see cref="ReadAsync"/> raise <see cref="ShardException"/> raises it here too.
     /// </summary>
     public IAsyncEnumerable<string?> ReadLabelsAsync(string shardPath, CancellationToken cancellationToken)
     {
@@ -62,7 +77,7 @@ public sealed class ShardReader
             ShardColumns columns = ShardColumns.Resolve(schema, _options.Columns, fullPath);
             hasLabel = columns.Label is not null;
             return hasLabel ? [columns.Label!] : [];
-        }, cancellationToken);
+        }, rejectBadRowGroups: true, cancellationToken);
 
         await foreach (ColumnBatch batch in batches)
         {
@@ -87,7 +102,7 @@ public sealed class ShardReader
         {
             columns = ShardColumns.Resolve(schema, _options.Columns, fullPath);
             return columns.Fields;
-        }, cancellationToken);
+        }, rejectBadRowGroups: true, cancellationToken);
 
         await foreach (ColumnBatch batch in batches)
         {
@@ -109,6 +124,7 @@ public sealed class ShardReader
                     ColumnValues.AsText(labels?[i]))
                 {
                     Problem = batch.Problems[i],
+                    ProblemCode = batch.FailureCode,
                     CaptionHadInvalidUtf8 = captions is not null && batch.HadInvalidUtf8(CaptionColumn, i),
                 };
             }

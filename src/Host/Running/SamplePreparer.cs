@@ -140,9 +140,9 @@ public sealed class SamplePreparer
         CancellationToken cancellation)
     {
         RawSample raw = sample.Raw;
-        if (raw.Problem is not null)
+        if (raw.ProblemCode is { } code)
         {
-            await RejectAsync(raw, "row-unreadable", raw.Problem, cancellation);
+            await RejectAsync(raw, code, raw.Problem!, cancellation);
             return null;
         }
         if (raw.Image is null || raw.Image.Length == 0)

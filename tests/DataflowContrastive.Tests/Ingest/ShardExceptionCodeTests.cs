@@ -37,14 +37,26 @@ public sealed class ShardExceptionCodeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_row_group_over_the_budget_is_too_large()
+    public async Task A_row_group_over_the_budget_is_too_large_for_the_column_reader_and_its_rows_for_the_shard_reader()
     {
         string path = Path.Combine(_folder, "big.parquet");
         await TestShards.WriteFlatAsync(path, [[(TestShards.Bytes(1, 4000), "one", 1, "k")]]);
+        var options = new IngestOptions { MaxRowGroupBytes = 1000 };
 
-        ShardException error = await ReadAllAsync(path, new IngestOptions { MaxRowGroupBytes = 1000 });
+        ShardException error = await Assert.ThrowsAsync<ShardException>(async () =>
+        {
+            await foreach (ColumnBatch _ in new ShardColumnReader(options).ReadAsync(path, ["image"], default))
+            {
+            }
+        });
+        var codes = new List<string?>();
+        await foreach (RawSample row in new ShardReader(options).ReadAsync(path, default))
+        {
+            codes.Add(row.ProblemCode);
+        }
 
         Assert.Equal(ShardException.TooLarge, error.Code);
+        Assert.Equal([RawSample.RowGroupTooLarge], codes);
     }
 
     private static Task<ShardException> ReadAllAsync(string path, IngestOptions options) =>

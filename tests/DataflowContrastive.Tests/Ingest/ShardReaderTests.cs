@@ -130,7 +130,7 @@ public sealed class ShardReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task A_corrupt_second_row_group_ends_the_shard_after_the_first_row_group_was_delivered()
+    public async Task A_corrupt_second_row_group_ends_the_shard_for_the_strict_column_reader()
     {
         string path = Path.Combine(_folder, "half.parquet");
         await TestShards.WriteFlatAsync(path, [
@@ -139,32 +139,34 @@ public sealed class ShardReaderTests : IDisposable
         ]);
         await CorruptRowGroupAsync(path, rowGroup: 1);
 
-        var rows = new List<RawSample>();
+        var keys = new List<object?>();
+        var reader = new ShardColumnReader(new IngestOptions());
         var error = await Assert.ThrowsAsync<ShardException>(async () =>
         {
-            await foreach (RawSample sample in new ShardReader(new IngestOptions()).ReadAsync(path, default))
+            await foreach (ColumnBatch batch in reader.ReadAsync(path, ["image", "key"], default))
             {
-                rows.Add(sample);
+                keys.AddRange(batch["key"]);
             }
         });
 
-        Assert.Equal(["a", "b"], rows.Select(r => r.Key));
+        Assert.Equal(["a", "b"], keys);
         Assert.Equal(2, error.Row);
-        Assert.Contains("row group 1", error.Reason, StringComparison.Ordinal);
+        Assert.Equal(ShardException.Corrupt, error.Code);
+        Assert.Contains("row group 1 (rows 2-2)", error.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_row_group_over_the_budget_is_rejected_before_it_is_loaded()
+    public async Task A_row_group_over_the_budget_is_rejected_row_by_row_before_it_is_loaded()
     {
         string path = Path.Combine(_folder, "big.parquet");
         await TestShards.WriteFlatAsync(path, [[(new byte[4096], "x", 1, "a")]]);
 
-        var error = await Assert.ThrowsAsync<ShardException>(
-            () => ReadAllAsync(path, new IngestOptions { MaxRowGroupBytes = 1024 }));
+        RawSample row = Assert.Single(await ReadAllAsync(path, new IngestOptions { MaxRowGroupBytes = 1024 }));
 
-        Assert.Equal(0, error.Row);
-        Assert.Contains("too large", error.Reason, StringComparison.Ordinal);
-        Assert.Contains("(source.max_row_group_bytes)", error.Reason, StringComparison.Ordinal);
+        Assert.Equal((0L, RawSample.RowGroupTooLarge), (row.Row, row.ProblemCode));
+        Assert.Null(row.Image);
+        Assert.StartsWith("row group 0 (rows 0-0) is too large", row.Problem, StringComparison.Ordinal);
+        Assert.Contains("(source.max_row_group_bytes)", row.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -231,13 +233,13 @@ public sealed class ShardReaderTests : IDisposable
         Assert.Contains("'alt_text'", error.Reason, StringComparison.Ordinal);
     }
 
-    // Overwrites the data pages of one row group's first column chunk with garbage, leaving the footer intact.
-    private static async Task CorruptRowGroupAsync(string path, int rowGroup)
+    // Overwrites the pages of one column chunk of one row group with garbage, leaving the footer intact.
+    internal static async Task CorruptRowGroupAsync(string path, int rowGroup, int column = 0)
     {
         long offset, length;
         await using (var reader = await Parquet.ParquetReader.CreateAsync(path))
         {
-            Parquet.Meta.ColumnMetaData chunk = reader.Metadata!.RowGroups[rowGroup].Columns[0].MetaData!;
+            Parquet.Meta.ColumnMetaData chunk = reader.Metadata!.RowGroups[rowGroup].Columns[column].MetaData!;
             offset = chunk.DictionaryPageOffset ?? chunk.DataPageOffset;
             length = chunk.TotalCompressedSize;
         }
