@@ -65,11 +65,10 @@ public sealed partial class PipelineJob
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
-        var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
         string rejects = Path.Combine(d.OutputDirectory, "rejects");
         // A run with no checkpoint to resume starts its accounting over. Served pipelines share the folder across
         // shards and workers, and keep it.
-        if (!_options.ContinueOnNewShards && checkpoints.List().Count == 0
+        if (!_options.ContinueOnNewShards && !CheckpointStore.HasCheckpoint(d.Checkpoint.Directory)
             && RunRecorder.SetAsideParts(rejects, TimeProvider.System) is { } earlier)
         {
             LogSetAside(_logger, earlier);
@@ -91,6 +90,7 @@ public sealed partial class PipelineJob
         {
             EmbeddingExport.RefuseOtherKind(d, trainer);
         }
+        var checkpoints = new CheckpointStore(d.Checkpoint.Directory, d.Checkpoint.Keep);
         RunProgress progress = Resume(checkpoints, trainer, RunFingerprint.Compute(d, shards));
         LogStarting(_logger, d.Name, shards.Count, totalSteps, device);
 
