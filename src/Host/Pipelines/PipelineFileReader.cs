@@ -27,6 +27,11 @@ public static class PipelineFileReader
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new PipelineFileException(
+                [new PipelineFileError(fullPath, 0, 0, "", "this is a folder, not a pipeline file")]);
+        }
         if (!File.Exists(fullPath))
         {
             throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);

@@ -4,6 +4,7 @@ using System.Threading.Tasks.Dataflow;
 using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Export;
 using DataflowContrastive.Host.Pipelines;
+using DataflowContrastive.Host.Serving;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Train;
 using Microsoft.Extensions.Logging;
@@ -274,7 +275,7 @@ public sealed partial class PipelineJob
             {
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: epoch {epoch} read no row from any shard; rejections by reason: " +
-                    $"{string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
+                    $"{ShardRejections.Format(recorder.RejectedByReason)}; see {recorder.RejectsPath}");
             }
             // A whole epoch with fewer good samples than one batch would make every batch hold a pair twice, and
             // the loss would push the two copies apart as negatives.
@@ -284,14 +285,14 @@ public sealed partial class PipelineJob
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: an epoch holds {good} good samples, fewer than one batch of " +
                     $"{_definition.Batch.Size}, so every batch would repeat pairs; lower batch.size or add data " +
-                    $"(rejections by reason: {string.Join(", ", recorder.RejectedByReason)})");
+                    $"(rejections by reason: {ShardRejections.Format(recorder.RejectedByReason)})");
             }
             if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from " +
                     $"{sent - sentBefore} read; " +
-                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; " +
+                    $"rejections by reason: {ShardRejections.Format(recorder.RejectedByReason)}; " +
                     $"see {recorder.RejectsPath}");
             }
         }

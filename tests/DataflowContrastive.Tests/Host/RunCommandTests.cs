@@ -1,0 +1,47 @@
+using DataflowContrastive.Host.Commands;
+using DataflowContrastive.Host.Pipelines;
+
+namespace DataflowContrastive.Tests.Host;
+
+public sealed class RunCommandTests
+{
+    [Fact]
+    public void An_unknown_option_is_named()
+    {
+        var e = Assert.Throws<ArgumentException>(() => RunCommand.Parse(["multi.yaml", "--resum"]));
+
+        Assert.Equal("unknown option '--resum'.", e.Message);
+    }
+
+    [Fact]
+    public void The_pipeline_file_and_resume_anyway_are_read_in_any_order()
+    {
+        RunCommand.Arguments parsed = RunCommand.Parse(["--resume-anyway", "a.yaml"]);
+
+        Assert.Equal(("a.yaml", true), (parsed.File, parsed.Options.ResumeAnyway));
+    }
+
+    [Fact]
+    public void Two_pipeline_files_are_refused_naming_both()
+    {
+        var e = Assert.Throws<ArgumentException>(() => RunCommand.Parse(["a.yaml", "b.yaml"]));
+
+        Assert.Contains("a.yaml, b.yaml", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_folder_given_as_the_pipeline_file_is_refused_as_a_folder()
+    {
+        string folder = Directory.CreateTempSubdirectory("dfc-run-").FullName;
+        try
+        {
+            var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Read(folder));
+
+            Assert.Equal("this is a folder, not a pipeline file", Assert.Single(e.Errors).Reason);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+}
