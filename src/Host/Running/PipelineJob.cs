@@ -117,7 +117,8 @@ public sealed partial class PipelineJob
         if (!loop.Interrupted && d.Export.Enabled)
         {
             var exportOrder = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, 1, shuffle: false);
-            export = await new EmbeddingExport(d, trainer, preparer, recorder).RunAsync(exportOrder, stopping);
+            var model = new ExportedModel(trainer.Step, Safetensors.Fingerprint(trainer.Network), checkpoint);
+            export = await new EmbeddingExport(d, trainer, preparer, recorder, model).RunAsync(exportOrder, stopping);
         }
 
         var summary = new RunSummary
