@@ -72,13 +72,7 @@ public static class RunCommand
         ThreadPool.SetMinThreads(Math.Max(workers, (2 * Environment.ProcessorCount) + 4), io);
 
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-            o.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+        AddLogging(builder.Logging);
         if (definition.Kind == PipelineKind.Export)
         {
             builder.Services.AddExportRun(definition);
@@ -96,6 +90,24 @@ public static class RunCommand
             Console.WriteLine(summary.ToJson());
         }
         return outcome.ExitCode;
+    }
+
+    /// <summary>
+    /// The console logging of a one-shot job: one line a message, and without the generic host's lifetime messages
+    /// ("Application started. Press Ctrl+C to shut down", the environment, the content root), which only a service
+    /// manager wants; <c>dfc serve</c> keeps them.
+    /// </summary>
+    public static void AddLogging(ILoggingBuilder logging)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
     }
 
     /// <summary>The parsed command line of <c>dfc run</c>.</summary>

@@ -1,5 +1,7 @@
 using DataflowContrastive.Host.Commands;
 using DataflowContrastive.Host.Pipelines;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DataflowContrastive.Tests.Host;
 
@@ -43,5 +45,18 @@ public sealed class RunCommandTests
         {
             Directory.Delete(folder);
         }
+    }
+
+    [Fact]
+    public void A_one_shot_job_logs_no_host_lifetime_messages_but_its_own_and_lifetime_warnings()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(RunCommand.AddLogging);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        ILoggerFactory factory = provider.GetRequiredService<ILoggerFactory>();
+
+        Assert.False(factory.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information));
+        Assert.True(factory.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Warning));
+        Assert.True(factory.CreateLogger("DataflowContrastive.Host.Running.PipelineJob").IsEnabled(LogLevel.Information));
     }
 }
