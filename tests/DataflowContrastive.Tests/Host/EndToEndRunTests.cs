@@ -44,12 +44,28 @@ public sealed class EndToEndRunTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_work, "out")));
     }
 
-    private string WritePipeline(int steps)
+    [Fact]
+    public async Task A_run_names_a_shard_without_rows_and_prints_no_host_lifetime_lines()
+    {
+        string empty = Path.Combine(_work, "empty.parquet");
+        await DataflowContrastive.Tests.Ingest.TestShards.WriteFlatAsync(empty, []);
+        string pipeline = WritePipeline(steps: 1, shards: $"[{TestPaths.Repo("samples", "coco-cc")}, {empty}]");
+
+        (int exitCode, string output) = await DfcProcess.RunCapturingAsync(pipeline);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"Shard {empty} holds no rows", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Application started", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Content root path", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("shard-", output, StringComparison.Ordinal);
+    }
+
+    private string WritePipeline(int steps, string? shards = null)
     {
         string path = Path.Combine(_work, "tiny.yaml");
         File.WriteAllText(path, $"""
             source:
-              shards: {TestPaths.Repo("samples", "coco-cc")}
+              shards: {shards ?? TestPaths.Repo("samples", "coco-cc")}
               shuffle_buffer: 16
             output: out
             images: {"{"} size: 32, workers: 2 {"}"}
