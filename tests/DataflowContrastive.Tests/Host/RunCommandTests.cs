@@ -57,6 +57,7 @@ public sealed class RunCommandTests
 
         Assert.False(factory.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Information));
         Assert.True(factory.CreateLogger("Microsoft.Hosting.Lifetime").IsEnabled(LogLevel.Warning));
-        Assert.True(factory.CreateLogger("DataflowContrastive.Host.Running.PipelineJob").IsEnabled(LogLevel.Information));
+        Assert.True(
+            factory.CreateLogger("DataflowContrastive.Host.Running.PipelineJob").IsEnabled(LogLevel.Information));
     }
 }
