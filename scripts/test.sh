@@ -13,9 +13,11 @@ trap 'exit 130' INT TERM
 DFC_TEST_POSTGRES=$(scripts/postgres.sh start "$postgres_dir")
 export DFC_TEST_POSTGRES
 
+# The results file only feeds the counts below and is removed on exit, so the line naming it is left out.
 status=0
 dotnet test DataflowContrastive.sln -c Release --no-build --nologo \
-  --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
+  --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" \
+  | sed -u '/^[[:space:]]*Results File: /d' || status=$?
 
 # One plain closing line with the counts, read from the test results file.
 counters=$(grep -o '<Counters [^>]*' "$results"/tests.trx 2>/dev/null || true)

@@ -113,6 +113,10 @@ public static class PackSources
     private static IEnumerable<PackItem> FromTableCore(string table)
     {
         string folder = Path.GetDirectoryName(table)!;
+
+        // A quote never closed swallows the rest of the table into one field: the table is refused, naming the line
+        // where the quoted field starts. Other stray quotes (`a "b" c` unquoted) are kept as text.
+        long unclosedQuoteLine = 0;
         var options = new CsvReaderOptions
         {
             Separator = table.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',',
@@ -120,11 +124,23 @@ public static class PackSources
 
             // Messages name the file's line, header and lines inside quoted captions counted, as an editor shows it.
             TrackLineNumbers = true,
+            OnMalformedRecord = record =>
+            {
+                if (record.Reason == CsvMalformedReason.UnterminatedQuote)
+                {
+                    unclosedQuoteLine = record.LineNumber;
+                }
+            },
         };
         using CsvReader csv = CsvReader.FromFile(table, options, FileOptions.SequentialScan);
         int imageColumn = -1, captionColumn = -1, labelColumn = -1;
         for (int row = 0; csv.Read(); row++)
         {
+            if (unclosedQuoteLine > 0)
+            {
+                throw new InvalidDataException(
+                    $"{table}, line {unclosedQuoteLine}: a quote opened on this line is never closed.");
+            }
             if (row == 0)
             {
                 imageColumn = FindHeader(csv.Headers, ImageHeaders, table, required: true);
@@ -138,6 +154,18 @@ public static class PackSources
             }
             string key = $"{Path.GetFileNameWithoutExtension(image)}_{row}";
             string path = Path.Combine(folder, image);
+
+            // A line short of a field (`a.jpg` under `image,caption`) would pack a sample without its caption.
+            if (csv.FieldCount < csv.Headers.Count)
+            {
+                yield return new PackItem(key, [], null, null, image)
+                {
+                    Problem = $"{table}, line {csv.LineNumber}: the line has {csv.FieldCount} of the header's " +
+                        $"{csv.Headers.Count} fields ({string.Join(", ", csv.Headers.Skip(csv.FieldCount))} missing)",
+                    ProblemCode = PackItem.FieldsMissing,
+                };
+                continue;
+            }
 
             // A row whose file is missing is one bad row, not a bad table: it is handed on with its problem.
             yield return File.Exists(path)

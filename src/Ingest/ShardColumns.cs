@@ -29,9 +29,9 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
         DataField image = ResolveImage(schema, mapping.Image, shardPath);
         return new ShardColumns(
             image,
-            Named(schema, mapping.Caption, shardPath) ?? Detect(schema, CaptionNames, IsText),
-            Named(schema, mapping.Label, shardPath) ?? Detect(schema, LabelNames, IsTextOrInteger),
-            Named(schema, mapping.Key, shardPath) ?? Detect(schema, KeyNames, IsTextOrInteger));
+            Named(schema, mapping.Caption, shardPath, "a flat column") ?? Detect(schema, CaptionNames, IsText),
+            Named(schema, mapping.Label, shardPath, "a flat column") ?? Detect(schema, LabelNames, IsTextOrInteger),
+            Named(schema, mapping.Key, shardPath, "a flat column") ?? Detect(schema, KeyNames, IsTextOrInteger));
     }
 
     private static DataField ResolveImage(ParquetSchema schema, string? name, string shardPath)
@@ -39,7 +39,7 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
         if (name is not null)
         {
             StructField? named = schema.Fields.OfType<StructField>().FirstOrDefault(s => s.Name == name);
-            DataField? field = named is null ? Named(schema, name, shardPath) : BytesOf(named);
+            DataField? field = named is null ? Named(schema, name, shardPath, "binary") : BytesOf(named);
             return field is not null && IsBinary(field) ? field : throw new ShardException(shardPath, null,
                 $"column '{name}' is neither binary nor a struct with a binary 'bytes' field")
             {
@@ -88,14 +88,26 @@ internal sealed record ShardColumns(DataField Image, DataField? Caption, DataFie
     private static DataField? BytesOf(StructField field) =>
         field.Fields.OfType<DataField>().FirstOrDefault(f => f.Name == "bytes" && IsBinary(f));
 
-    private static DataField? Named(ParquetSchema schema, string? name, string shardPath)
+    // A mapped name that is a map, list or struct exists but has the wrong type: the reason says which, so that
+    // it is not mistaken for a missing column. `wanted` says what the mapping needed instead.
+    private static DataField? Named(ParquetSchema schema, string? name, string shardPath, string wanted)
     {
         if (name is null)
         {
             return null;
         }
+        string? kind = schema.Fields.FirstOrDefault(f => f.Name == name) switch
+        {
+            MapField => "a map",
+            ListField => "a list",
+            StructField => "a struct",
+            _ => null,
+        };
+        string reason = kind is null
+            ? $"the column mapping names '{name}', which the shard lacks"
+            : $"column '{name}' is {kind} column, not {wanted}";
         return schema.GetDataFields().FirstOrDefault(f => ShardColumnReader.DottedPath(f) == name)
-            ?? throw new ShardException(shardPath, null, $"the column mapping names '{name}', which the shard lacks")
+            ?? throw new ShardException(shardPath, null, reason)
             {
                 Code = ShardException.Columns,
             };

@@ -40,15 +40,15 @@ public static class PackCommand
         whose header cannot be read is left out and named on standard error, and the last line counts them by
         reason; the rest is packed. Only the header and the end of each file are checked, not its pixels: an image
         damaged in between is packed, and dfc run rejects it. Width and height are the upright size, after EXIF
-        orientation. A table's problems name its line (1-based, the header counted).
+        orientation. A table line with fewer fields than the header is left out the same way, and a quote that is
+        never closed refuses the table. A table's problems name its line (1-based, the header counted).
         """;
-
-    private const string MissingReason = "missing";
 
     // How the closing line names each reason an image was left out, in this order; another reason by its code.
     private static readonly (string Reason, string Words)[] LeftOutReasons =
     [
-        (MissingReason, "missing"),
+        (PackItem.MissingFile, "missing"),
+        (PackItem.FieldsMissing, "table line short of fields"),
         (ImageRejectedException.UnsupportedFormat, "not an image format we decode"),
         (ImageRejectedException.Truncated, "truncated"),
         (ImageRejectedException.Corrupt, "unreadable header"),
@@ -145,8 +145,8 @@ public static class PackCommand
     {
         foreach (PackItem item in items)
         {
-            (string Reason, string Message)? problem = item.Problem is { } missing
-                ? (MissingReason, missing)
+            (string Reason, string Message)? problem = item.Problem is { } itemProblem
+                ? (item.ProblemCode, itemProblem)
                 : HeaderProblem(item.Image);
             if (problem is null)
             {

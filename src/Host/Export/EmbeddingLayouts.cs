@@ -7,7 +7,7 @@ namespace DataflowContrastive.Host.Export;
 /// <summary>The model an export ran: its step and the SHA-256 of its weights in safetensors form.</summary>
 /// <param name="Step">Training steps the model had taken.</param>
 /// <param name="Fingerprint">See <see cref="DataflowContrastive.Train.Safetensors.Fingerprint"/>.</param>
-/// <param name="Checkpoint">The checkpoint folder it was loaded from, or null for the model a run just trained.</param>
+/// <param name="Checkpoint">The checkpoint folder it was loaded from, or that its run just wrote; else null.</param>
 public sealed record ExportedModel(int Step, string Fingerprint, string? Checkpoint);
 
 /// <summary>How a finished group of rows becomes files in the export directory.</summary>

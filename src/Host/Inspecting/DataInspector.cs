@@ -20,7 +20,7 @@ namespace DataflowContrastive.Host.Inspecting;
 public sealed class DataInspector
 {
     // Rows longer than this many tokens count as this many in the token-length distribution.
-    private const int TokenCountCeiling = 4096;
+    private const int TokenCountCeiling = InspectionReport.TokenCountCeiling;
 
     private readonly ShardReader _reader;
     private readonly SamplePreparer _preparer;
@@ -33,6 +33,7 @@ public sealed class DataInspector
     private readonly List<int> _chars = [];
     private readonly List<int> _tokens = [];
     private readonly HashSet<string> _labels = new(StringComparer.Ordinal);
+    private readonly List<string> _emptyShards = [];
     private long _rows;
     private int _rejectedShards;
 
@@ -77,17 +78,22 @@ public sealed class DataInspector
         return Report(shards.Count);
     }
 
-    // A failing shard is recorded under its code; the rows it gave before failing stay counted.
+    // A failing shard is recorded under its code; the rows it gave before failing stay counted. A shard without
+    // rows is no rejection, only named in the report.
     private async Task ReadShardAsync(string shard, ActionBlock<OrderedSample> decode, CancellationToken cancellation)
     {
         await using IAsyncEnumerator<RawSample> rows = _reader.ReadAsync(shard, cancellation)
             .GetAsyncEnumerator(cancellation);
-        while (true)
+        for (bool first = true; ; first = false)
         {
             try
             {
                 if (!await rows.MoveNextAsync())
                 {
+                    if (first)
+                    {
+                        _emptyShards.Add(shard);
+                    }
                     return;
                 }
             }
@@ -171,6 +177,7 @@ public sealed class DataInspector
                 Labels = _labels.Count,
                 LabelClasses = LabelMap.Create(_labels).ClassCount,
                 Rejects = _recorder.RejectsPath,
+                EmptyShards = [.. _emptyShards],
             };
         }
     }

@@ -36,6 +36,9 @@ public sealed record Distribution(int Min, int Median, int P95, int Max)
 /// </summary>
 public sealed record InspectionReport
 {
+    /// <summary>Captions longer than this many tokens count as this many in <see cref="CaptionTokens"/>.</summary>
+    public const int TokenCountCeiling = 4096;
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -72,7 +75,8 @@ public sealed record InspectionReport
     /// <summary>Caption length of the good samples, in UTF-16 characters.</summary>
     public required Distribution CaptionChars { get; init; }
 
-    /// <summary>Caption length of the good samples, in byte-pair tokens before any cut (at most 4096).</summary>
+    /// <summary>Caption length of the good samples, in byte-pair tokens before any cut (at most
+    /// <see cref="TokenCountCeiling"/>).</summary>
     public required Distribution CaptionTokens { get; init; }
 
     /// <summary>Distinct labels among the good samples (0 when the shards have none).</summary>
@@ -83,6 +87,9 @@ public sealed record InspectionReport
 
     /// <summary>The rejects file written.</summary>
     public required string Rejects { get; init; }
+
+    /// <summary>Shards that hold no rows: not bad data, so not rejected, but worth knowing about.</summary>
+    public IReadOnlyList<string> EmptyShards { get; init; } = [];
 
     /// <summary>The report as indented JSON with snake_case names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -103,15 +110,28 @@ public sealed record InspectionReport
         {
             Line(text, $"  {note,-28} {count,10}");
         }
-        Line(text, $"image width (px):      {ImageWidth}");
-        Line(text, $"image height (px):     {ImageHeight}");
-        Line(text, $"caption length (chars): {CaptionChars}");
-        Line(text, $"caption length (tokens): {CaptionTokens}");
+        foreach (string shard in EmptyShards)
+        {
+            Line(text, $"shard {shard} holds no rows");
+        }
+        if (Good == 0)
+        {
+            Line(text, $"image sizes and caption lengths: no samples");
+        }
+        else
+        {
+            Line(text, $"image width (px):      {ImageWidth}");
+            Line(text, $"image height (px):     {ImageHeight}");
+            Line(text, $"caption length (chars): {CaptionChars}");
+            Line(text, $"caption length (tokens, counted up to {TokenCountCeiling}): {CaptionTokens}");
+        }
         if (Labels > 0)
         {
             Line(text, $"labels: {Labels} distinct, {LabelClasses} class ids");
         }
-        Line(text, $"rejects written to {Rejects}");
+        // The log warns about each reason at a limited rate; the file has them all.
+        string rejects = RejectedByReason.Count == 0 ? "rejects written to" : "every rejection is listed in";
+        Line(text, $"{rejects} {Rejects}");
         return text.ToString();
     }
 

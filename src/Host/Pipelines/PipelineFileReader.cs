@@ -27,6 +27,11 @@ public static class PipelineFileReader
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new PipelineFileException(
+                [new PipelineFileError(fullPath, 0, 0, "", "this is a folder, not a pipeline file")]);
+        }
         if (!File.Exists(fullPath))
         {
             throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);
@@ -75,7 +80,8 @@ public static class PipelineFileReader
         }
         catch (YamlException e)
         {
-            errors.Add(new PipelineFileError(file, (int)e.Start.Line, (int)e.Start.Column, "",
+            (int line, int column) = IndentTabAfter(yaml, e) ?? ((int)e.Start.Line, (int)e.Start.Column);
+            errors.Add(new PipelineFileError(file, line, column, "",
                 $"not valid YAML: {e.InnerException?.Message ?? e.Message}"));
             return null;
         }
@@ -93,6 +99,27 @@ public static class PipelineFileReader
             return root;
         }
         errors.Add(new PipelineFileError(file, 1, 1, "", "expected one YAML document holding a mapping of keys"));
+        return null;
+    }
+
+    // YamlDotNet reports a tab used as indentation at the start of the enclosing mapping (often line 1), so the
+    // tab itself is looked for: the first one in the leading white space of a line at or after that mark.
+    private static (int Line, int Column)? IndentTabAfter(string yaml, YamlException e)
+    {
+        if (!e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        string[] lines = yaml.Split('\n');
+        for (int i = Math.Max(0, (int)e.Start.Line - 1); i < lines.Length; i++)
+        {
+            int indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            int tab = lines[i].IndexOf('\t', 0, indent);
+            if (tab >= 0)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
         return null;
     }
 

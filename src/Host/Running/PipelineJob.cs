@@ -4,6 +4,7 @@ using System.Threading.Tasks.Dataflow;
 using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Export;
 using DataflowContrastive.Host.Pipelines;
+using DataflowContrastive.Host.Serving;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Train;
 using Microsoft.Extensions.Logging;
@@ -61,7 +62,8 @@ public sealed partial class PipelineJob
         PipelineDefinition d = _definition;
         IReadOnlyList<string> shards = _definition.DiscoverShards();
         var reader = new ShardReader(d.Ingest());
-        int totalSteps = d.Train.Steps ?? await StepsForEpochsAsync(reader, shards, stopping);
+        long footerRows = await CountRowsAsync(reader, shards, stopping);
+        int totalSteps = d.Train.Steps ?? StepsForEpochs(footerRows);
 
         var tokenizer = new CaptionTokenizer(d.Model.ContextLength);
         Directory.CreateDirectory(d.OutputDirectory);
@@ -123,7 +125,8 @@ public sealed partial class PipelineJob
         if (!loop.Interrupted && d.Export.Enabled)
         {
             var exportOrder = new SampleOrder(shards, reader.ReadAsync, d.Train.Seed, 1, shuffle: false);
-            export = await new EmbeddingExport(d, trainer, preparer, recorder).RunAsync(exportOrder, stopping);
+            var model = new ExportedModel(trainer.Step, Safetensors.Fingerprint(trainer.Network), checkpoint);
+            export = await new EmbeddingExport(d, trainer, preparer, recorder, model).RunAsync(exportOrder, stopping);
         }
 
         var summary = new RunSummary
@@ -191,8 +194,9 @@ public sealed partial class PipelineJob
         RunFingerprint.Differences(saved.Where(p => p.Key != "shards").ToDictionary(),
             current.Where(p => p.Key != "shards").ToDictionary()).Count == 0;
 
-    // With epochs, the schedule needs a step count up front: row counts come from the shard footers, unread.
-    private async Task<int> StepsForEpochsAsync(ShardReader reader, IReadOnlyList<string> shards,
+    // The rows of every shard from its footer, unread. A shard without rows is no bad data, so no rejection, but
+    // it is named in the log.
+    private async Task<long> CountRowsAsync(ShardReader reader, IReadOnlyList<string> shards,
         CancellationToken cancellationToken)
     {
         long rows = 0;
@@ -200,13 +204,24 @@ public sealed partial class PipelineJob
         {
             try
             {
-                rows += await reader.CountRowsAsync(shard, cancellationToken);
+                long shardRows = await reader.CountRowsAsync(shard, cancellationToken);
+                if (shardRows == 0)
+                {
+                    LogEmptyShard(_logger, shard);
+                }
+                rows += shardRows;
             }
             catch (ShardException)
             {
                 // Counted and recorded when the shard is read for training; it adds no rows.
             }
         }
+        return rows;
+    }
+
+    // With epochs, the schedule needs a step count up front: row counts come from the shard footers.
+    private int StepsForEpochs(long rows)
+    {
         // Held-out rows do not train; their number is estimated from the share, since counting would read every key.
         rows = (long)(rows * (1 - _definition.Eval.Holdout));
         long steps = rows / _definition.Batch.Size * _definition.Train.Epochs;
@@ -281,7 +296,7 @@ public sealed partial class PipelineJob
             {
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: epoch {epoch} read no row from any shard; rejections by reason: " +
-                    $"{string.Join(", ", recorder.RejectedByReason)}; see {recorder.RejectsPath}");
+                    $"{ShardRejections.Format(recorder.RejectedByReason)}; see {recorder.RejectsPath}");
             }
             // A whole epoch with fewer good samples than one batch would make every batch hold a pair twice, and
             // the loss would push the two copies apart as negatives.
@@ -291,14 +306,14 @@ public sealed partial class PipelineJob
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: an epoch holds {good} good samples, fewer than one batch of " +
                     $"{_definition.Batch.Size}, so every batch would repeat pairs; lower batch.size or add data " +
-                    $"(rejections by reason: {string.Join(", ", recorder.RejectedByReason)})");
+                    $"(rejections by reason: {ShardRejections.Format(recorder.RejectedByReason)})");
             }
             if (sent > sentBefore && preparer.Good == goodBefore)
             {
                 throw new PipelineRunException(
                     $"{_definition.SourceFile}: epoch {epoch} yielded no usable sample from " +
                     $"{sent - sentBefore} read; " +
-                    $"rejections by reason: {string.Join(", ", recorder.RejectedByReason)}; " +
+                    $"rejections by reason: {ShardRejections.Format(recorder.RejectedByReason)}; " +
                     $"see {recorder.RejectsPath}");
             }
         }
@@ -325,6 +340,9 @@ public sealed partial class PipelineJob
     [LoggerMessage(EventId = 7, Level = LogLevel.Information,
         Message = "Continuing from {Checkpoint} (step {Step}) on new shards, from their beginning")]
     private static partial void LogContinuing(ILogger logger, string checkpoint, int step);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Shard {Shard} holds no rows")]
+    private static partial void LogEmptyShard(ILogger logger, string shard);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "Pipeline {Pipeline}: {Shards} shards, {TotalSteps} steps on {Device}")]

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Security.Cryptography;
 using DataflowContrastive.Ingest;
 using Microsoft.Extensions.Logging;
@@ -167,9 +166,9 @@ public sealed partial class RunRecorder : IAsyncDisposable
         {
             return;
         }
-        _rejected.AddOrUpdate(reasonCode, 1, (_, n) => n + 1);
+        long count = _rejected.AddOrUpdate(reasonCode, 1, (_, n) => n + 1);
         RejectedCounter.Add(1, new KeyValuePair<string, object?>("reason", reasonCode));
-        WarnAtLimitedRate(rejection, reasonCode);
+        WarnAtLimitedRate(rejection, reasonCode, count);
 
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -215,19 +214,30 @@ public sealed partial class RunRecorder : IAsyncDisposable
     }
 
     // One bad shard can hold thousands of bad rows: warn once per reason per interval, with the running count.
-    private void WarnAtLimitedRate(Rejection rejection, string reasonCode)
+    // The count is the one this rejection made: reading the dictionary again could see another thread's.
+    private void WarnAtLimitedRate(Rejection rejection, string reasonCode, long count)
     {
         long now = _time.GetTimestamp();
         long last = _lastWarning.GetOrAdd(reasonCode, long.MinValue);
         bool due = last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval;
         if (due && _lastWarning.TryUpdate(reasonCode, now, last))
         {
-            string row = rejection.Row?.ToString(CultureInfo.InvariantCulture) ?? "(none: the whole shard)";
-            LogRejected(_logger, rejection.Shard, row, rejection.Reason, _rejected[reasonCode]);
+            if (rejection.Row is { } row)
+            {
+                LogRejected(_logger, rejection.Shard, row, rejection.Reason, count);
+            }
+            else
+            {
+                LogShardRejected(_logger, rejection.Shard, rejection.Reason, count);
+            }
         }
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning,
         Message = "Rejected {Shard} row {Row}: {Reason} ({Count} rejected for this reason so far)")]
-    private static partial void LogRejected(ILogger logger, string shard, string row, string reason, long count);
+    private static partial void LogRejected(ILogger logger, string shard, long row, string reason, long count);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning,
+        Message = "Rejected the whole shard {Shard}: {Reason} ({Count} rejected for this reason so far)")]
+    private static partial void LogShardRejected(ILogger logger, string shard, string reason, long count);
 }

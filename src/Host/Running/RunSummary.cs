@@ -5,12 +5,13 @@ using DataflowContrastive.Host.Export;
 namespace DataflowContrastive.Host.Running;
 
 /// <summary>Image-to-text and text-to-image recall over the exported samples.</summary>
+/// <remarks>The JSON names are those of the evaluation records (<c>image_to_text_at_1</c>, ...).</remarks>
 public sealed record RecallSummary(
     int Samples,
-    double ImageToTextAt1,
-    double ImageToTextAt5,
-    double TextToImageAt1,
-    double TextToImageAt5)
+    [property: JsonPropertyName("image_to_text_at_1")] double ImageToTextAt1,
+    [property: JsonPropertyName("image_to_text_at_5")] double ImageToTextAt5,
+    [property: JsonPropertyName("text_to_image_at_1")] double TextToImageAt1,
+    [property: JsonPropertyName("text_to_image_at_5")] double TextToImageAt5)
 {
     public override string ToString() => FormattableString.Invariant(
         $"over {Samples} samples: image-to-text @1 {ImageToTextAt1:P1} @5 {ImageToTextAt5:P1}, text-to-image @1 {

@@ -22,7 +22,8 @@ public sealed record ShardResult(bool Stopped, long Trained, IndexEntry? Exporte
     /// work was cut short.</summary>
     public RunSummary? Summary { get; init; }
 
-    /// <summary>Why a shard that could not train was still done (too few rows for a batch), or null.</summary>
+    /// <summary>Why a shard that could not train was still done (too few rows for a batch, no rows), or null.
+    /// </summary>
     public string? Note { get; init; }
 }
 
@@ -49,7 +50,13 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
     public async Task<ShardResult> RunAsync(ShardLease lease, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        string? note = await CheckRowsAsync(lease.Path, stopping);
+        (string? note, bool empty) = await CheckRowsAsync(lease.Path, stopping);
+        if (empty)
+        {
+            // No rows is not bad data (a writer may close a shard it had nothing for): the shard is done, as a run
+            // or dfc inspect takes it, with nothing to train on or export.
+            return new ShardResult(Stopped: false, 0, null) { Note = $"{lease.Path}: holds no rows; nothing to do" };
+        }
         string folder = ExportFolder(lease.Path, lease.ContentHash);
         string partial = Path.Combine(Definition.Export.Directory, folder + ".partial");
         if (Directory.Exists(partial))
@@ -139,8 +146,8 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
 
     // The footer says at once whether the file is a readable shard with enough rows; an I/O failure is no verdict
     // on the data and fails the pass instead, to be retried. Returns a note when a training pipeline's shard is too
-    // small to train on but can still be exported.
-    private async Task<string?> CheckRowsAsync(string shard, CancellationToken cancellationToken)
+    // small to train on but can still be exported, and whether it holds no rows at all.
+    private async Task<(string? Note, bool Empty)> CheckRowsAsync(string shard, CancellationToken cancellationToken)
     {
         long rows;
         try
@@ -160,12 +167,12 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         }
         if (rows == 0)
         {
-            throw new ShardRejectedException($"{shard}: holds no rows");
+            return (null, true);
         }
         int batch = Definition.Batch.Size;
         if (Definition.Kind != PipelineKind.Train || rows >= batch)
         {
-            return null;
+            return (null, false);
         }
 
         // Too few rows to train on, and rightly so (a batch is never padded); its rows can still be embedded, with
@@ -179,7 +186,7 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
         {
             throw new ShardRejectedException($"{small}, and there is no checkpoint yet to export it with");
         }
-        return $"{small}: exported with the newest checkpoint, not trained on";
+        return ($"{small}: exported with the newest checkpoint, not trained on", false);
     }
 
     // Returns the run's summary and the samples trained in this shard's steps (the summary counts them from the

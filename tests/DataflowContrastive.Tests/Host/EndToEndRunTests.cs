@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DataflowContrastive.Host.Commands;
 using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Train;
@@ -27,7 +28,7 @@ public sealed class EndToEndRunTests : IDisposable
         PipelineDefinition definition = PipelineFileReader.Read(pipeline);
         AssertCheckpointLoads(definition, expectedStep: 4);
         await AssertEmbeddingShardsHoldEverySample(definition.Export.Directory);
-        Assert.True(File.Exists(Path.Combine(_work, "out", "summary.json")));
+        AssertSummaryAndManifestNameTheirFigures(definition);
     }
 
     [Fact]
@@ -43,12 +44,28 @@ public sealed class EndToEndRunTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_work, "out")));
     }
 
-    private string WritePipeline(int steps)
+    [Fact]
+    public async Task A_run_names_a_shard_without_rows_and_prints_no_host_lifetime_lines()
+    {
+        string empty = Path.Combine(_work, "empty.parquet");
+        await DataflowContrastive.Tests.Ingest.TestShards.WriteFlatAsync(empty, []);
+        string pipeline = WritePipeline(steps: 1, shards: $"[{TestPaths.Repo("samples", "coco-cc")}, {empty}]");
+
+        (int exitCode, string output) = await DfcProcess.RunCapturingAsync(pipeline);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"Shard {empty} holds no rows", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Application started", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Content root path", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("shard-", output, StringComparison.Ordinal);
+    }
+
+    private string WritePipeline(int steps, string? shards = null)
     {
         string path = Path.Combine(_work, "tiny.yaml");
         File.WriteAllText(path, $"""
             source:
-              shards: {TestPaths.Repo("samples", "coco-cc")}
+              shards: {shards ?? TestPaths.Repo("samples", "coco-cc")}
               shuffle_buffer: 16
             output: out
             images: {"{"} size: 32, workers: 2 {"}"}
@@ -60,6 +77,20 @@ public sealed class EndToEndRunTests : IDisposable
             export: {"{"} rows_per_shard: 20 {"}"}
             """);
         return path;
+    }
+
+    // Recall is named as in the evaluation records, and the export's manifest names the checkpoint it embedded with.
+    private static void AssertSummaryAndManifestNameTheirFigures(PipelineDefinition definition)
+    {
+        using JsonDocument summary = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(definition.OutputDirectory, "summary.json")));
+        Assert.Equal(
+            ["samples", "image_to_text_at_1", "image_to_text_at_5", "text_to_image_at_1", "text_to_image_at_5"],
+            summary.RootElement.GetProperty("recall").EnumerateObject().Select(p => p.Name));
+        using JsonDocument manifest = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(definition.Export.Directory, "manifest.json")));
+        Assert.Equal(Path.Combine(definition.Checkpoint.Directory, "step-00000004"),
+            manifest.RootElement.GetProperty("model").GetProperty("checkpoint").GetString());
     }
 
     private static void AssertCheckpointLoads(PipelineDefinition definition, int expectedStep)

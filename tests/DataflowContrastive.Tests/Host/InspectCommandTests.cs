@@ -58,8 +58,27 @@ public sealed class InspectCommandTests : IDisposable
         Assert.Contains($"rows: {folder.Rows} read, {folder.Good} good, {folder.RowsRejected} rejected", output,
             StringComparison.Ordinal);
         Assert.Contains("image-too-many-pixels", output, StringComparison.Ordinal);
-        Assert.Contains($"rejects written to {rejects}", output, StringComparison.Ordinal);
+        Assert.Contains($"every rejection is listed in {rejects}", output, StringComparison.Ordinal);
+        Assert.Contains("caption length (tokens, counted up to 4096): ", output, StringComparison.Ordinal);
         Assert.True(File.Exists(rejects));
+    }
+
+    [Fact]
+    public async Task A_shard_without_rows_is_named_not_rejected_and_no_samples_give_no_sizes()
+    {
+        string shards = Directory.CreateDirectory(Path.Combine(_work, "zero")).FullName;
+        string empty = Path.Combine(shards, "empty.parquet");
+        await DataflowContrastive.Tests.Ingest.TestShards.WriteFlatAsync(empty, []);
+        string rejects = Path.Combine(_work, "rejects.parquet");
+
+        (int exitCode, string output) = await InspectAsync("--rejects", rejects, shards);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("shards: 1 found, 0 rejected", output, StringComparison.Ordinal);
+        Assert.Contains($"shard {empty} holds no rows", output, StringComparison.Ordinal);
+        Assert.Contains("image sizes and caption lengths: no samples", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("median", output, StringComparison.Ordinal);
+        Assert.Contains($"rejects written to {rejects}", output, StringComparison.Ordinal);
     }
 
     [Fact]

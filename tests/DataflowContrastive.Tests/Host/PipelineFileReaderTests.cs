@@ -112,6 +112,31 @@ public class PipelineFileReaderTests
         Assert.Contains("not valid YAML", Assert.Single(e.Errors).Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("output: out\nsource:\n\tshards: s\ntrain:\n  steps: 5\n", 3, 1)]
+    [InlineData("output: out\nsource:\n  shards: s\n \tsteps: 5\n", 4, 2)]
+    public void A_tab_used_as_indentation_is_reported_at_the_tab(string yaml, int line, int column)
+    {
+        var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(yaml, File));
+
+        PipelineFileError error = Assert.Single(e.Errors);
+        Assert.Equal((line, column), (error.Line, error.Column));
+        Assert.Contains("tab", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("source: { shards: s }\nbatch:\n  size: 4\noutput: \"unclosed\nsteps: 4\n", 4)]
+    [InlineData("source: { shards: s }\nbatch: 4\n  size: 3\n", 3)]
+    [InlineData("source: { shards: s }\nbatch: 4\n- size\n", 3)]
+    public void Other_yaml_syntax_errors_are_reported_at_their_line(string yaml, int line)
+    {
+        var e = Assert.Throws<PipelineFileException>(() => PipelineFileReader.Parse(yaml, File));
+
+        PipelineFileError error = Assert.Single(e.Errors);
+        Assert.Equal(line, error.Line);
+        Assert.Contains("not valid YAML", error.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Shards_that_match_no_Parquet_file_are_refused_before_any_work_with_their_line()
     {

@@ -93,6 +93,72 @@ public sealed class RunRecorderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_whole_shard_rejection_is_warned_about_as_the_whole_shard()
+    {
+        await using (RunRecorder recorder = NewRecorder())
+        {
+            await recorder.RejectShardAsync(
+                new ShardException("/d/b.parquet", null, "holds links") { Code = ShardException.LinksOnly }, default);
+        }
+
+        Assert.Equal("Rejected the whole shard /d/b.parquet: holds links (1 rejected for this reason so far)",
+            Assert.Single(_log.Warnings));
+    }
+
+    // Row 1 is counted on another thread after row 0 is counted but before row 0's warning is written: the warning
+    // for row 0 must still give the count row 0 made. The counter's listener runs between the two, on each thread.
+    [Fact]
+    public async Task The_count_in_a_warning_is_the_one_its_own_rejection_made()
+    {
+        string code = "test-race-" + Guid.NewGuid().ToString("N");
+        using var secondCounted = new SemaphoreSlim(0);
+        using var firstWarned = new SemaphoreSlim(0);
+        int counted = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RunRecorder.MeterName && instrument.Name == "dfc.samples.rejected")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            if (!tags.ToArray().Any(t => Equals(t.Value, code)))
+            {
+                return;
+            }
+            if (Interlocked.Increment(ref counted) == 1)
+            {
+                Assert.True(secondCounted.Wait(TimeSpan.FromSeconds(10)));
+            }
+            else
+            {
+                secondCounted.Release();
+                Assert.True(firstWarned.Wait(TimeSpan.FromSeconds(10)));
+            }
+        });
+        listener.Start();
+
+        await using (RunRecorder recorder = NewRecorder())
+        {
+            Task first = Task.Run(async () =>
+            {
+                await RejectAsync(recorder, 0, code);
+                firstWarned.Release();
+            });
+            while (Volatile.Read(ref counted) == 0)
+            {
+                await Task.Delay(1);
+            }
+            await Task.WhenAll(first, Task.Run(async () => await RejectAsync(recorder, 1, code)));
+        }
+
+        Assert.Equal("Rejected /d/a.parquet row 0: bad row 0 (1 rejected for this reason so far)",
+            Assert.Single(_log.Warnings));
+    }
+
+    [Fact]
     public async Task The_same_row_rejected_twice_is_counted_and_written_once_with_its_code()
     {
         string rejects = Path.Combine(_work, "rejects.parquet");

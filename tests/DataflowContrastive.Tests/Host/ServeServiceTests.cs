@@ -207,6 +207,25 @@ public sealed class ServeServiceTests : IDisposable
         Assert.Contains("Pipeline settling: 1 shard found, 1 new; 1 waiting", texts);
     }
 
+    [Fact]
+    public async Task A_shard_without_rows_is_done_with_nothing_to_do_not_rejected()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
+        string empty = Path.Combine(folder, "empty.parquet");
+        await TestShards.WriteFlatAsync(empty, []);
+        File.SetLastWriteTimeUtc(empty, DateTime.UtcNow.AddMinutes(-1));
+        ServedPipeline pipeline = ServedPipeline.Load(ServeKit.WritePipeline(_work, "zero", "settle_seconds: 0"));
+        var ledger = new InMemoryShardLedger(TimeProvider.System);
+        var log = new ServeLog();
+
+        (int exitCode, _) = await RunOnceAsync(pipeline, ledger, log);
+
+        Assert.Equal(0, exitCode);
+        LedgerEntry entry = Assert.Single(await ledger.ListAsync("zero", default));
+        Assert.Equal((empty, ShardState.Done), (entry.Path, entry.State));
+        Assert.Contains(log.Entries, e => e.Text.Contains($"{empty}: holds no rows", StringComparison.Ordinal));
+    }
+
     // Two rows of a caption column and nothing else: no image column a run could use.
     private static async Task WriteNoImageShardAsync(string path)
     {

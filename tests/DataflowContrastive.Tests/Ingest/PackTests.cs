@@ -146,6 +146,45 @@ public sealed class PackTests : IDisposable
     }
 
     [Fact]
+    public async Task A_table_line_without_its_caption_field_is_left_out_with_its_line()
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        File.Copy(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"), Path.Combine(images, "rocket.jpg"));
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
+            "image,caption\nrocket.jpg,a rocket\nrocket.jpg\n");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
+            Path.Combine(_folder, "out")], output, error, default);
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("; left out 1 image: 1 table line short of fields", output.ToString().TrimEnd(),
+            StringComparison.Ordinal);
+        Assert.Contains("pairs.csv, line 3: the line has 1 of the header's 2 fields (caption missing)",
+            error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_table_with_a_quote_never_closed_is_refused_naming_the_line_where_it_opens()
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        File.Copy(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"), Path.Combine(images, "rocket.jpg"));
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
+            "image,caption\nrocket.jpg,said \"hi\" twice\nrocket.jpg,\"unclosed quote\nrocket.jpg,x\n");
+        var error = new StringWriter();
+
+        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
+            Path.Combine(_folder, "out")], TextWriter.Null, error, default);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("pairs.csv, line 3: a quote opened on this line is never closed", error.ToString(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pack_help_says_truncated_images_are_left_out_too()
     {
         var output = new StringWriter();

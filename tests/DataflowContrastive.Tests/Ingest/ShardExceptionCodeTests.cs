@@ -23,6 +23,18 @@ public sealed class ShardExceptionCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_column_mapping_naming_a_map_column_says_it_is_a_map_not_binary()
+    {
+        string path = TestPaths.Shared("bugs", "parquet", "parquettesting__large_string_map.brotli.parquet");
+        var options = new IngestOptions { Columns = new ColumnMapping { Image = "arr" } };
+
+        ShardException error = await ReadAllAsync(path, options);
+
+        Assert.Equal(ShardException.Columns, error.Code);
+        Assert.Equal("column 'arr' is a map column, not binary", error.Reason);
+    }
+
+    [Fact]
     public async Task A_truncated_shard_is_corrupt_and_a_missing_one_unreadable()
     {
         string good = Path.Combine(_folder, "good.parquet");
