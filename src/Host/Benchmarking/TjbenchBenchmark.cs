@@ -8,7 +8,7 @@ namespace DataflowContrastive.Host.Benchmarking;
 public sealed record TjbenchOutcome(TjbenchFigure? Figure, string? Problem);
 
 /// <summary>
-/// Runs libjpeg-turbo's <c>tjbench</c> on a few of the JPEG files: the raw full-size decode rate of one core, the
+/// Runs libjpeg-turbo's <c>tjbench</c> on the JPEG files: the raw full-size decode rate of one core, the
 /// yardstick for our decode plus augmentation per core. It decodes to 4-byte pixels (<c>-rgbx</c>), as our decoder
 /// does, and writes no output images (<c>-nowrite</c>).
 /// </summary>
@@ -17,11 +17,24 @@ public static class TjbenchBenchmark
     /// <summary>What to install when tjbench is missing.</summary>
     public const string InstallHint = "tjbench not found: apt-get install libjpeg-turbo-progs";
 
-    /// <summary>Files decoded: a few, spread over the list, keep the run short while sampling its variety.</summary>
-    public const int FileCount = 4;
+    /// <summary>
+    /// Seconds of decoding all the files share, whatever their number: each is decoded for this share of it, within
+    /// <see cref="MinSecondsPerFile"/> and <see cref="MaxSecondsPerFile"/>, after a quarter of that as warm-up.
+    /// </summary>
+    public const double TotalSeconds = 60;
+
+    /// <summary>The shortest time one file is decoded for.</summary>
+    public const double MinSecondsPerFile = 0.25;
+
+    /// <summary>The longest time one file is decoded for.</summary>
+    public const double MaxSecondsPerFile = 2;
+
+    /// <summary>Seconds each of <paramref name="files"/> files is decoded for, warm-up left out.</summary>
+    public static double SecondsPerFile(int files) =>
+        Math.Clamp(TotalSeconds / Math.Max(1, files), MinSecondsPerFile, MaxSecondsPerFile);
 
     /// <summary>Up to <paramref name="count"/> JPEG files taken evenly spread from <paramref name="files"/>.</summary>
-    public static IReadOnlyList<string> Pick(IReadOnlyList<string> files, int count = FileCount)
+    public static IReadOnlyList<string> Pick(IReadOnlyList<string> files, int count)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);

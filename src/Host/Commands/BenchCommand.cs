@@ -14,8 +14,6 @@ namespace DataflowContrastive.Host.Commands;
 public static class BenchCommand
 {
     private const string DefaultImages = "../shared/data/coco-mini";
-    private const double TjbenchSeconds = 2;
-    private const double TjbenchWarmupSeconds = 0.5;
     private static readonly TimeSpan MemoryInterval = TimeSpan.FromSeconds(10);
 
     private const string Usage = """
@@ -36,6 +34,8 @@ public static class BenchCommand
           --json                   print the figures as JSON instead of text
           --minutes M              then run our pipeline for M minutes, sampling resident memory every 10 s,
                                    and say whether it stayed flat (default 0: no long run)
+          --tjbench-files N        give tjbench only N of the JPEGs, evenly spread (default: every one; all of
+                                   them share 60 s of decoding, 0.25 to 2 s each)
         """;
 
     /// <summary>Runs the command with <paramref name="args"/> (after the verb), printing to the console.</summary>
@@ -102,10 +102,12 @@ public static class BenchCommand
         PeerOutcome peer = await PeerBenchmark.RunAsync(root, files, parsed.Sizes, parsed.Workers, parsed.Passes,
             cancellationToken);
 
-        IReadOnlyList<string> jpegs = TjbenchBenchmark.Pick(files);
-        await progress.WriteLineAsync($"dfc bench: tjbench on {jpegs.Count} JPEGs");
-        TjbenchOutcome tjbench = await TjbenchBenchmark.RunAsync(jpegs, TjbenchSeconds, TjbenchWarmupSeconds,
-            cancellationToken);
+        // The same files as the other measures: JPEGs differ in how fast they decode by a factor of ten.
+        IReadOnlyList<string> jpegs = TjbenchBenchmark.Pick(files, parsed.TjbenchFiles);
+        double seconds = TjbenchBenchmark.SecondsPerFile(jpegs.Count);
+        await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"dfc bench: tjbench on {jpegs.Count} JPEGs, {seconds:0.##} s each"));
+        TjbenchOutcome tjbench = await TjbenchBenchmark.RunAsync(jpegs, seconds, seconds / 4, cancellationToken);
 
         var report = new BenchReport
         {
@@ -136,7 +138,7 @@ public static class BenchCommand
         new() { ImageSize = size, Recipe = parsed.Recipe };
 
     private sealed record BenchArguments(IReadOnlyList<string> Images, int Workers, int Passes,
-        IReadOnlyList<int> Sizes, string Recipe, bool Json, double Minutes)
+        IReadOnlyList<int> Sizes, string Recipe, bool Json, double Minutes, int TjbenchFiles = int.MaxValue)
     {
         public static BenchArguments Parse(string[] args)
         {
@@ -157,6 +159,7 @@ public static class BenchCommand
                     "--recipe" => parsed with { Recipe = ParseRecipe(args, ref i) },
                     "--json" => parsed with { Json = true },
                     "--minutes" => parsed with { Minutes = ParseMinutes(args, ref i) },
+                    "--tjbench-files" => parsed with { TjbenchFiles = CommandArguments.Number(args, ref i, min: 1) },
                     string other => throw new ArgumentException($"unknown argument '{other}'"),
                 };
             }

@@ -19,6 +19,7 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("augment", "--images")]
     [InlineData("augment", "--minutes", "-1")]
     [InlineData("augment", "--speed")]
+    [InlineData("augment", "--tjbench-files", "0")]
     public async Task A_usage_error_exits_2_and_says_what_is_wrong(params string[] args)
     {
         var output = new StringWriter();

@@ -240,6 +240,18 @@ public sealed class BenchFiguresTests
     }
 
     [Fact]
+    public void By_default_tjbench_decodes_every_jpeg_sharing_a_minute_between_them()
+    {
+        string[] files = ["0.jpg", "1.png", "2.JPG", "3.jpeg"];
+
+        Assert.Equal(["0.jpg", "2.JPG", "3.jpeg"], TjbenchBenchmark.Pick(files, int.MaxValue));
+        // 60 s over 4 files is 15 s, held to 2; over 239 it is 0.251 s; over 1000 it is 0.06 s, raised to 0.25.
+        Assert.Equal(2, TjbenchBenchmark.SecondsPerFile(4));
+        Assert.Equal(60.0 / 239, TjbenchBenchmark.SecondsPerFile(239), 12);
+        Assert.Equal(0.25, TjbenchBenchmark.SecondsPerFile(1000));
+    }
+
+    [Fact]
     public void Ratios_per_cpu_second_divide_each_rate_by_how_busy_its_cores_were()
     {
         // Ours: 400 images/s keeping 1.6 cores busy is 250 per CPU-second; the peer: 200 images/s with 2.5 busy
