@@ -54,4 +54,21 @@ public static class CommandArguments
             ? n
             : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
     }
+
+    /// <summary>
+    /// The whole number from <paramref name="min"/> to <paramref name="max"/> after the flag at <paramref name="i"/>,
+    /// which is moved onto it.
+    /// </summary>
+    /// <param name="key">The pipeline key the flag stands for, named in the message; null when there is none.</param>
+    /// <exception cref="ArgumentException">It is missing, not a whole number, or out of the range.</exception>
+    public static int Number(string[] args, ref int i, int min, int max, string? key = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string flag = args[i];
+        string text = Value(args, ref i);
+        string asKey = key is null ? "" : $" (as {key})";
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"{flag} must be a whole number from {min} to {max}{asKey}, was '{text}'");
+    }
 }
