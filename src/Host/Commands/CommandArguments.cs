@@ -25,6 +25,7 @@ public static class CommandArguments
         }
         try
         {
+            RefuseBlank(args);
             return (parse(args), 0);
         }
         catch (ArgumentException e)
@@ -32,6 +33,24 @@ public static class CommandArguments
             await error.WriteLineAsync($"dfc {verb}: {e.Message}\n\n{usage}");
             return (null, 2);
         }
+    }
+
+    /// <summary>
+    /// Refuses an empty or blank argument (such as <c>--rejects ""</c>, a shell variable that was not set), which no
+    /// option or path takes, naming the option it follows.
+    /// </summary>
+    /// <exception cref="ArgumentException">An argument is empty or blank.</exception>
+    public static void RefuseBlank(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        int blank = Array.FindIndex(args, string.IsNullOrWhiteSpace);
+        if (blank < 0)
+        {
+            return;
+        }
+        throw new ArgumentException(blank > 0 && args[blank - 1].StartsWith('-')
+            ? $"{args[blank - 1]} needs a value, and was given an empty one"
+            : $"argument {blank + 1} is empty; name a file or folder");
     }
 
     /// <summary>The value after the flag at <paramref name="i"/>, which is moved onto it.</summary>

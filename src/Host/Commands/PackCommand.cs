@@ -77,6 +77,7 @@ public static class PackCommand
         PackArguments parsed;
         try
         {
+            CommandArguments.RefuseBlank(args);
             parsed = PackArguments.Parse(args);
         }
         catch (ArgumentException e)
@@ -352,7 +353,7 @@ public static class PackCommand
             {
                 string label = item.Label ?? "";
                 int position = seen[label] = seen.GetValueOrDefault(label) + 1;
-                if (position > SkipPerClass && (PerClass is null || position <= SkipPerClass + PerClass))
+                if (position > SkipPerClass && (PerClass is null || position <= (long)SkipPerClass + PerClass))
                 {
                     yield return item;
                 }

@@ -183,6 +183,17 @@ public sealed class InspectCommandTests : IDisposable
         Assert.False(File.Exists(rejects + ".tmp"));
     }
 
+    [Theory]
+    [InlineData(new[] { "--rejects", "", "x" }, "--rejects needs a value, and was given an empty one")]
+    [InlineData(new[] { "x", " " }, "argument 2 is empty; name a file or folder")]
+    public async Task An_empty_argument_is_a_usage_error_naming_where_it_stands(string[] args, string message)
+    {
+        (int exitCode, _, string error) = await InspectWithErrorsAsync(args);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith($"dfc inspect: {message}\n", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Distributions_use_nearest_rank_percentiles()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DataflowContrastive.Host.Commands;
 
 namespace DataflowContrastive.Tests.Host;
@@ -70,6 +71,33 @@ public sealed class PackCommandTests : IDisposable
         Assert.Equal(2, exitCode);
         Assert.StartsWith($"dfc pack: --class-folders: {file} is a file; --class-folders names a folder.", error,
             StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_empty_value_is_refused_naming_the_option()
+    {
+        (int exitCode, string error) = await PackAsync("--table", "", "--out", Out());
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("dfc pack: --table needs a value, and was given an empty one", error,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_largest_per_class_count_after_a_skip_takes_the_rest_of_each_class()
+    {
+        string cats = Directory.CreateDirectory(Path.Combine(_work, "classes", "cat")).FullName;
+        foreach (string name in new[] { "chelsea.png", "coffee.png", "camera.png" })
+        {
+            File.Copy(TestPaths.Shared("data", "skimage-clip", name), Path.Combine(cats, name));
+        }
+
+        (int exitCode, string error) = await PackAsync("--class-folders", Path.GetDirectoryName(cats)!,
+            "--out", Out(), "--skip-per-class", "1", "--per-class", int.MaxValue.ToString(CultureInfo.InvariantCulture));
+
+        // Three images in name order, the first skipped: camera.png is left out, two rows remain.
+        Assert.True(exitCode == 0, error);
+        Assert.Equal(2, await ServeKit.RowsAsync(Path.Combine(Out(), "shard-00000.parquet")));
     }
 
     private string Table()
