@@ -1,6 +1,7 @@
 using System.Globalization;
 using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Benchmarking;
+using DataflowContrastive.Host.Pipelines;
 
 namespace DataflowContrastive.Host.Commands;
 
@@ -153,7 +154,8 @@ public static class BenchCommand
                 parsed = args[i] switch
                 {
                     "--images" => AddImages(args, ref i, images, parsed),
-                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i, min: 1) },
+                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i,
+                        PipelineLimits.MinWorkers, PipelineLimits.MaxWorkers) },
                     "--passes" => parsed with { Passes = CommandArguments.Number(args, ref i, min: 1) },
                     "--sizes" => parsed with { Sizes = ParseSizes(args, ref i) },
                     "--recipe" => parsed with { Recipe = ParseRecipe(args, ref i) },

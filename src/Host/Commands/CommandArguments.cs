@@ -25,6 +25,7 @@ public static class CommandArguments
         }
         try
         {
+            RefuseBlank(args);
             return (parse(args), 0);
         }
         catch (ArgumentException e)
@@ -32,6 +33,24 @@ public static class CommandArguments
             await error.WriteLineAsync($"dfc {verb}: {e.Message}\n\n{usage}");
             return (null, 2);
         }
+    }
+
+    /// <summary>
+    /// Refuses an empty or blank argument (such as <c>--rejects ""</c>, a shell variable that was not set), which no
+    /// option or path takes, naming the option it follows.
+    /// </summary>
+    /// <exception cref="ArgumentException">An argument is empty or blank.</exception>
+    public static void RefuseBlank(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        int blank = Array.FindIndex(args, string.IsNullOrWhiteSpace);
+        if (blank < 0)
+        {
+            return;
+        }
+        throw new ArgumentException(blank > 0 && args[blank - 1].StartsWith('-')
+            ? $"{args[blank - 1]} needs a value, and was given an empty one"
+            : $"argument {blank + 1} is empty; name a file or folder");
     }
 
     /// <summary>The value after the flag at <paramref name="i"/>, which is moved onto it.</summary>
@@ -53,5 +72,22 @@ public static class CommandArguments
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min
             ? n
             : throw new ArgumentException($"{flag} must be a whole number of at least {min}, was '{text}'");
+    }
+
+    /// <summary>
+    /// The whole number from <paramref name="min"/> to <paramref name="max"/> after the flag at <paramref name="i"/>,
+    /// which is moved onto it.
+    /// </summary>
+    /// <param name="key">The pipeline key the flag stands for, named in the message; null when there is none.</param>
+    /// <exception cref="ArgumentException">It is missing, not a whole number, or out of the range.</exception>
+    public static int Number(string[] args, ref int i, int min, int max, string? key = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string flag = args[i];
+        string text = Value(args, ref i);
+        string asKey = key is null ? "" : $" (as {key})";
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"{flag} must be a whole number from {min} to {max}{asKey}, was '{text}'");
     }
 }

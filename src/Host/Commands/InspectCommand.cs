@@ -1,5 +1,6 @@
 using DataflowContrastive.Augment;
 using DataflowContrastive.Host.Inspecting;
+using DataflowContrastive.Host.Pipelines;
 using DataflowContrastive.Host.Running;
 using DataflowContrastive.Ingest;
 using DataflowContrastive.Train;
@@ -15,7 +16,7 @@ namespace DataflowContrastive.Host.Commands;
 /// </summary>
 public static class InspectCommand
 {
-    private const string Usage = """
+    private static readonly string Usage = $$"""
         usage: dfc inspect PATH... [options]
 
         PATH is a Parquet file, a folder (searched recursively) or a glob (*, **, ?), as source.shards takes them.
@@ -24,9 +25,12 @@ public static class InspectCommand
         options:
           --json                  print the report as JSON instead of text
           --rejects FILE          where the rejects Parquet file is written (default ./rejects.parquet)
-          --size N                side of the evaluation image, as images.size (default 224)
-          --context-length N      tokens per caption, as model.context_length (default 32)
-          --workers N             rows decoded in parallel (default: the number of cores)
+          --size N                side of the evaluation image, as images.size: {{PipelineLimits.MinImageSize}} to {{
+            PipelineLimits.MaxImageSize}} (default 224)
+          --context-length N      tokens per caption, as model.context_length: {{
+            PipelineLimits.MinContextLength}} to {{PipelineLimits.MaxContextLength}} (default 32)
+          --workers N             rows decoded in parallel, as images.workers: {{PipelineLimits.MinWorkers}} to {{
+            PipelineLimits.MaxWorkers}} (default: the cores)
         """;
 
     /// <summary>Exit code after Ctrl+C or a cancelled token: 128 + SIGINT, as shells report it.</summary>
@@ -122,21 +126,53 @@ public static class InspectCommand
         public static InspectArguments Parse(string[] args)
         {
             var paths = new List<string>();
-            var parsed = new InspectArguments([], false, "rejects.parquet", 224, 32, Environment.ProcessorCount);
+            var parsed = new InspectArguments([], false, "rejects.parquet", 224, 32,
+                Math.Min(Environment.ProcessorCount, PipelineLimits.MaxWorkers));
             for (int i = 0; i < args.Length; i++)
             {
                 parsed = args[i] switch
                 {
                     "--json" => parsed with { Json = true },
                     "--rejects" => parsed with { Rejects = CommandArguments.Value(args, ref i) },
-                    "--size" => parsed with { Size = CommandArguments.Number(args, ref i, min: 1) },
-                    "--context-length" => parsed with { ContextLength = CommandArguments.Number(args, ref i, min: 2) },
-                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i, min: 1) },
+                    "--size" => parsed with { Size = CommandArguments.Number(args, ref i,
+                        PipelineLimits.MinImageSize, PipelineLimits.MaxImageSize, "images.size") },
+                    "--context-length" => parsed with { ContextLength = CommandArguments.Number(args, ref i,
+                        PipelineLimits.MinContextLength, PipelineLimits.MaxContextLength, "model.context_length") },
+                    "--workers" => parsed with { Workers = CommandArguments.Number(args, ref i,
+                        PipelineLimits.MinWorkers, PipelineLimits.MaxWorkers, "images.workers") },
                     string flag when flag.StartsWith('-') => throw new ArgumentException($"unknown option '{flag}'"),
                     string path => Add(paths, path, parsed),
                 };
             }
-            return paths.Count > 0 ? parsed with { Paths = paths } : throw new ArgumentException("no PATH given");
+            if (paths.Count == 0)
+            {
+                throw new ArgumentException("no PATH given");
+            }
+            CheckRejects(parsed.Rejects);
+            return parsed with { Paths = paths };
+        }
+
+        // The rejects file is only written at the end: a path that cannot take it is refused before any row is read.
+        private static void CheckRejects(string path)
+        {
+            string full = Path.GetFullPath(path);
+            if (Directory.Exists(full))
+            {
+                throw new ArgumentException($"--rejects names a folder, {full}; name the Parquet file to write " +
+                    $"(such as {Path.Combine(full, "rejects.parquet")})");
+            }
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full) ?? ".");
+
+                // The file is written as PATH.tmp and then renamed onto PATH; a probe there is removed when closed.
+                using var probe = new FileStream(full + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None,
+                    bufferSize: 1, FileOptions.DeleteOnClose);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"--rejects cannot be written at {full}: {e.Message}", e);
+            }
         }
 
         private static InspectArguments Add(List<string> paths, string path, InspectArguments parsed)

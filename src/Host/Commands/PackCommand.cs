@@ -77,6 +77,7 @@ public static class PackCommand
         PackArguments parsed;
         try
         {
+            CommandArguments.RefuseBlank(args);
             parsed = PackArguments.Parse(args);
         }
         catch (ArgumentException e)
@@ -251,8 +252,8 @@ public static class PackCommand
                     case "--class-folders": parsed.ClassFolders.Add(value); break;
                     case "--licenses": parsed.Licenses = [.. value.Split(',').Select(v => Number(args[i], v))]; break;
                     case "--captions-per-image": parsed.CaptionsPerImage = Number(args[i], value); break;
-                    case "--rows-per-shard": rowsPerShard = Number(args[i], value); break;
-                    case "--row-group-size": rowGroupSize = Number(args[i], value); break;
+                    case "--rows-per-shard": rowsPerShard = AtLeastOne(args[i], value); break;
+                    case "--row-group-size": rowGroupSize = AtLeastOne(args[i], value); break;
                     case "--prefix": prefix = value; break;
                     case "--caption-template": parsed.CaptionTemplate = value; break;
                     case "--per-class": parsed.PerClass = Number(args[i], value); break;
@@ -284,6 +285,12 @@ public static class PackCommand
             {
                 throw new ArgumentException("--per-class must be at least 1 and --skip-per-class at least 0.");
             }
+            if (string.IsNullOrWhiteSpace(prefix) || prefix.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+                || prefix.Contains('/', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"--prefix must be a plain file name, without '/', was '{prefix}'.");
+            }
+            parsed.CheckPaths();
             // Class folders always carry labels, even when a source without labels is packed first.
             parsed.WriterOptions = new ShardWriterOptions
             {
@@ -292,6 +299,29 @@ public static class PackCommand
             };
             parsed.WriterOptions.Validate();
             return parsed;
+        }
+
+        // A file where a folder belongs, or the reverse, is told as such before anything is read or written.
+        private void CheckPaths()
+        {
+            foreach ((string option, string path) in Tables.Select(t => ("--table", t))
+                .Concat(Coco.Select(c => ("--coco", c.Json))))
+            {
+                if (Directory.Exists(path))
+                {
+                    throw new ArgumentException($"{option}: {Path.GetFullPath(path)} is a folder, not a " +
+                        (option == "--table" ? "table file (CSV or TSV)." : "COCO captions file."));
+                }
+            }
+            foreach ((string option, string path) in ClassFolders.Select(f => ("--class-folders", f))
+                .Concat(Coco.Select(c => ("--images", c.Images))).Append(("--out", Out)))
+            {
+                if (File.Exists(path))
+                {
+                    throw new ArgumentException(
+                        $"{option}: {Path.GetFullPath(path)} is a file; {option} names a folder.");
+                }
+            }
         }
 
         /// <summary>All items of all sources in command-line order; records each packed image's path.</summary>
@@ -323,12 +353,17 @@ public static class PackCommand
             {
                 string label = item.Label ?? "";
                 int position = seen[label] = seen.GetValueOrDefault(label) + 1;
-                if (position > SkipPerClass && (PerClass is null || position <= SkipPerClass + PerClass))
+                if (position > SkipPerClass && (PerClass is null || position <= (long)SkipPerClass + PerClass))
                 {
                     yield return item;
                 }
             }
         }
+
+        private static int AtLeastOne(string option, string value) =>
+            Number(option, value) is >= 1 and int number
+                ? number
+                : throw new ArgumentException($"{option} must be a whole number of at least 1, was '{value}'.");
 
         private static int Number(string option, string value) =>
             int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number)

@@ -42,28 +42,46 @@ public static class ServeCommand
         }
 
         // Every file is checked before the host starts, so a bad one costs no work at all.
-        var pipelines = new List<ServedPipeline>();
-        var errors = new List<string>();
-        foreach (string file in parsed.Files)
+        (IReadOnlyList<ServedPipeline> pipelines, IReadOnlyList<string> refusals) = Load(parsed.Files, parsed.Once);
+        if (refusals.Count > 0)
         {
-            try
-            {
-                ServedPipeline pipeline = ServedPipeline.Load(file);
-                errors.AddRange(Check(pipeline, pipelines, parsed.Once));
-                pipelines.Add(pipeline);
-            }
-            catch (PipelineFileException e)
-            {
-                errors.Add(e.Message);
-            }
-        }
-        if (errors.Count > 0)
-        {
-            await Console.Error.WriteLineAsync(string.Join('\n', errors));
+            await Console.Error.WriteLineAsync(string.Join('\n', refusals));
             return 2;
         }
         return await HostAsync(new ServeOptions { Pipelines = pipelines, Once = parsed.Once }, parsed,
             cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads and checks the pipeline <paramref name="files"/> for serving (with <c>--once</c> when
+    /// <paramref name="once"/>); returns the pipelines, and a message per file refused, as other pipeline-file
+    /// refusals read.
+    /// </summary>
+    public static (IReadOnlyList<ServedPipeline> Pipelines, IReadOnlyList<string> Refusals) Load(
+        IReadOnlyList<string> files, bool once)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var pipelines = new List<ServedPipeline>();
+        var refusals = new List<string>();
+        foreach (string file in files)
+        {
+            try
+            {
+                // As dfc run does, a folder is told apart from a file that is missing.
+                ServedPipeline pipeline = ServedPipeline.Load(PipelineFileReader.Locate(file));
+                List<PipelineFileError> problems = [.. Check(pipeline, pipelines, once)];
+                if (problems.Count > 0)
+                {
+                    refusals.Add(new PipelineFileException(problems).Message);
+                }
+                pipelines.Add(pipeline);
+            }
+            catch (PipelineFileException e)
+            {
+                refusals.Add(e.Message);
+            }
+        }
+        return (pipelines, refusals);
     }
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> on a mistake.</summary>
@@ -99,20 +117,24 @@ public static class ServeCommand
             : throw new ArgumentException($"{option} needs a whole number from {min} to {max}.");
 
     // Rules that concern serving, not the file alone: something must start a pass, and names key the ledger.
-    private static IEnumerable<string> Check(ServedPipeline pipeline, List<ServedPipeline> earlier, bool once)
+    private static IEnumerable<PipelineFileError> Check(ServedPipeline pipeline, List<ServedPipeline> earlier,
+        bool once)
     {
         PipelineDefinition d = pipeline.Definition;
         if (!once && d.Serve.Schedule is null && !d.Serve.Watch)
         {
-            yield return $"{d.SourceFile}: serve.schedule: a served pipeline needs serve.schedule or serve.watch: " +
-                "true (or run with --once)";
+            yield return ErrorAt(d, "serve",
+                "a served pipeline needs serve.schedule or serve.watch: true (or run with --once)");
         }
         if (earlier.FirstOrDefault(p => p.Name == pipeline.Name) is { } same)
         {
-            yield return $"{d.SourceFile}: name: '{pipeline.Name}' is also the name of {same.Definition.SourceFile}; " +
-                "pipelines served together need different names";
+            yield return ErrorAt(d, "name", $"'{pipeline.Name}' is also the name of {same.Definition.SourceFile}; " +
+                "pipelines served together need different names");
         }
     }
+
+    private static PipelineFileError ErrorAt(PipelineDefinition definition, string key, string reason) =>
+        PipelineFileReader.ErrorAtKey(File.ReadAllText(definition.SourceFile), definition.SourceFile, key, reason);
 
     private static async Task<int> HostAsync(ServeOptions options, Arguments arguments,
         CancellationToken cancellationToken)

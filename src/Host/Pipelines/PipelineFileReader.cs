@@ -25,6 +25,14 @@ public static class PipelineFileReader
     /// <summary>Reads and checks the pipeline file at <paramref name="path"/>.</summary>
     public static PipelineDefinition Read(string path)
     {
+        string fullPath = Locate(path);
+        return Parse(File.ReadAllText(fullPath), fullPath, checkShardsExist: true);
+    }
+
+    /// <summary>The full path of the pipeline file at <paramref name="path"/>, which must be a file.</summary>
+    /// <exception cref="PipelineFileException">It is a folder, or nothing is there.</exception>
+    public static string Locate(string path)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string fullPath = Path.GetFullPath(path);
         if (Directory.Exists(fullPath))
@@ -36,7 +44,29 @@ public static class PipelineFileReader
         {
             throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);
         }
-        return Parse(File.ReadAllText(fullPath), fullPath, checkShardsExist: true);
+        return fullPath;
+    }
+
+    /// <summary>
+    /// An error about <paramref name="key"/> (dotted, such as <c>serve</c>) for a rule checked outside this reader,
+    /// at the line where the key is written in <paramref name="yaml"/>, or at line 1 when it is not written.
+    /// </summary>
+    public static PipelineFileError ErrorAtKey(string yaml, string sourceFile, string key, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        YamlMappingNode? mapping = LoadRoot(yaml, sourceFile, []);
+        string[] parts = key.Split('.');
+        YamlNode? written = null;
+        for (int i = 0; i < parts.Length && mapping is not null; i++)
+        {
+            written = mapping.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: var v } && v == parts[i]);
+            mapping = written is null ? null : mapping.Children[written] as YamlMappingNode;
+            written = i == parts.Length - 1 ? written : null;
+        }
+        return written is null
+            ? new PipelineFileError(sourceFile, 1, 1, key, reason)
+            : new PipelineFileError(sourceFile, (int)written.Start.Line, (int)written.Start.Column, key, reason);
     }
 
     /// <summary>Parses pipeline-file text; <paramref name="sourceFile"/> names it in errors, anchors paths.</summary>

@@ -49,7 +49,7 @@ public static class PipelineKeys
             (v, d, _) => d.Source.ShuffleBuffer = Int32(v, 1, 1_000_000)),
 
         new("images.size", "224", "Side of the square training image, in pixels.",
-            (v, d, _) => d.Images.Size = Int32(v, 8, 4096)),
+            (v, d, _) => d.Images.Size = Int32(v, PipelineLimits.MinImageSize, PipelineLimits.MaxImageSize)),
         new("images.recipe", "clip", "Augmentation recipe: `clip`, `simclr`, `supcon` or `eval` (see Augmentation).",
             (v, d, _) => d.Images.Recipe = OneOf(v, "clip", "simclr", "supcon", "eval")),
         new("images.scale", "recipe's", "Random resized crop: range of the crop's share of the image area.",
@@ -91,7 +91,7 @@ public static class PipelineKeys
         new("images.background", "\"#ffffff\"", "Colour that transparency is composited onto.",
             (v, d, _) => d.Images.Background = Colour(v)),
         new("images.workers", "cores", "Images decoded in parallel.",
-            (v, d, _) => d.Images.Workers = Int32(v, 1, 256)),
+            (v, d, _) => d.Images.Workers = Int32(v, PipelineLimits.MinWorkers, PipelineLimits.MaxWorkers)),
 
         new("batch.size", "32", "Pairs per optimizer step (the last incomplete batch is dropped).",
             (v, d, _) => d.Batch.Size = Int32(v, 2, 65_536)),
@@ -121,7 +121,8 @@ public static class PipelineKeys
         new("model.text_heads", "4", "Attention heads of the text Transformer; must divide `text_width`.",
             (v, d, _) => d.Model.TextHeads = Int32(v, 1, 128)),
         new("model.context_length", "32", "Tokens per caption, start and end included; longer ones are cut.",
-            (v, d, _) => d.Model.ContextLength = Int32(v, 4, 1024)),
+            (v, d, _) => d.Model.ContextLength = Int32(v, PipelineLimits.MinContextLength,
+                PipelineLimits.MaxContextLength)),
 
         new("optimizer.learning_rate", "0.0005", "Peak AdamW learning rate.",
             (v, d, _) => d.Optimizer.LearningRate = Double(v, 0, 10)),

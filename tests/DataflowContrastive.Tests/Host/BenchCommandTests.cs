@@ -16,6 +16,7 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("augment", "--recipe", "clip")]
     [InlineData("augment", "--sizes", "224,0")]
     [InlineData("augment", "--workers", "0")]
+    [InlineData("augment", "--workers", "257")]
     [InlineData("augment", "--images")]
     [InlineData("augment", "--minutes", "-1")]
     [InlineData("augment", "--speed")]

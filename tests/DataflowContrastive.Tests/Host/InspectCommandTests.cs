@@ -115,6 +115,86 @@ public sealed class InspectCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rejects_path_that_is_a_folder_is_refused_before_any_row_is_read()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string rejects = Directory.CreateDirectory(Path.Combine(_work, "rejects")).FullName;
+
+        (int exitCode, string output, string error) = await InspectWithErrorsAsync("--rejects", rejects, folder.Path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(output);
+        Assert.StartsWith($"dfc inspect: --rejects names a folder, {rejects}; name the Parquet file to write", error,
+            StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(rejects));
+    }
+
+    [Fact]
+    public async Task A_rejects_path_under_a_file_is_refused_before_any_row_is_read()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string file = Path.Combine(_work, "plain.txt");
+        await File.WriteAllTextAsync(file, "a file, not a folder");
+        string rejects = Path.Combine(file, "sub", "rejects.parquet");
+
+        (int exitCode, string output, string error) = await InspectWithErrorsAsync("--rejects", rejects, folder.Path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(output);
+        Assert.StartsWith($"dfc inspect: --rejects cannot be written at {rejects}: ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--size", "7", "--size must be a whole number from 8 to 4096 (as images.size), was '7'")]
+    [InlineData("--size", "100000", "--size must be a whole number from 8 to 4096 (as images.size), was '100000'")]
+    [InlineData("--context-length", "3",
+        "--context-length must be a whole number from 4 to 1024 (as model.context_length), was '3'")]
+    [InlineData("--context-length", "1",
+        "--context-length must be a whole number from 4 to 1024 (as model.context_length), was '1'")]
+    [InlineData("--workers", "0", "--workers must be a whole number from 1 to 256 (as images.workers), was '0'")]
+    [InlineData("--workers", "2147483647",
+        "--workers must be a whole number from 1 to 256 (as images.workers), was '2147483647'")]
+    public async Task A_number_outside_its_pipeline_key_range_is_a_usage_error_naming_the_range(string option,
+        string value, string message)
+    {
+        string rejects = Path.Combine(_work, "rejects.parquet");
+
+        (int exitCode, string output, string error) =
+            await InspectWithErrorsAsync(option, value, "--rejects", rejects, _work);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(output);
+        Assert.StartsWith($"dfc inspect: {message}\n", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(rejects));
+    }
+
+    [Fact]
+    public async Task The_smallest_size_and_context_length_a_pipeline_takes_are_accepted()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string rejects = Path.Combine(_work, "new", "rejects.parquet");
+
+        (int exitCode, string output, string error) = await InspectWithErrorsAsync("--json", "--size", "8",
+            "--context-length", "4", "--workers", "1", "--rejects", rejects, folder.Path);
+
+        Assert.True(exitCode == 0, error);
+        Assert.Equal(folder.Rows, JsonDocument.Parse(output).RootElement.GetProperty("rows").GetInt64());
+        Assert.True(File.Exists(rejects));
+        Assert.False(File.Exists(rejects + ".tmp"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--rejects", "", "x" }, "--rejects needs a value, and was given an empty one")]
+    [InlineData(new[] { "x", " " }, "argument 2 is empty; name a file or folder")]
+    public async Task An_empty_argument_is_a_usage_error_naming_where_it_stands(string[] args, string message)
+    {
+        (int exitCode, _, string error) = await InspectWithErrorsAsync(args);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith($"dfc inspect: {message}\n", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Distributions_use_nearest_rank_percentiles()
     {
         // By hand: sorted 1..5; median at rank ceil(2.5) = 3; p95 at rank ceil(4.75) = 5.
@@ -126,6 +206,15 @@ public sealed class InspectCommandTests : IDisposable
         // 1..20: p95 at rank ceil(19) = 19.
         Assert.Equal(new Distribution(1, 10, 19, 20), Distribution.Of(Enumerable.Range(1, 20)));
         Assert.Equal(new Distribution(0, 0, 0, 0), Distribution.Of([]));
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> InspectWithErrorsAsync(
+        params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int exitCode = await InspectCommand.RunAsync(args, output, error, CancellationToken.None);
+        return (exitCode, output.ToString(), error.ToString());
     }
 
     private static async Task<(int ExitCode, string Output)> InspectAsync(params string[] args)

@@ -39,6 +39,34 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_pipeline_with_nothing_to_start_a_pass_is_refused_at_its_serve_key_as_a_pipeline_file()
+    {
+        // WritePipeline writes the serve section on line 9; a file without it is refused at its first line.
+        string idle = ServeKit.WritePipeline(_work, "idle", "steps_per_shard: 2");
+        string bare = Path.Combine(_work, "bare.yaml");
+        File.WriteAllText(bare, "source: { shards: in }\noutput: bare-out\n");
+        const string Reason = "a served pipeline needs serve.schedule or serve.watch: true (or run with --once)";
+
+        (_, IReadOnlyList<string> refusals) = ServeCommand.Load([idle, bare], once: false);
+
+        Assert.Equal([$"Pipeline file refused: {idle}:9:1: 'serve': {Reason}",
+            $"Pipeline file refused: {bare}:1:1: 'serve': {Reason}"], refusals);
+        Assert.Empty(ServeCommand.Load([idle, bare], once: true).Refusals);
+    }
+
+    [Fact]
+    public void A_folder_named_as_a_pipeline_is_told_as_a_folder_as_dfc_run_tells_it()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_work, "pipelines")).FullName;
+        string missing = Path.Combine(_work, "missing.yaml");
+
+        (_, IReadOnlyList<string> refusals) = ServeCommand.Load([folder, missing], once: true);
+
+        Assert.Equal([$"Pipeline file refused: {folder}: this is a folder, not a pipeline file",
+            $"Pipeline file refused: {missing}: the file does not exist"], refusals);
+    }
+
+    [Fact]
     public async Task Publishing_a_shard_again_replaces_its_entry_instead_of_adding_one()
     {
         DateTimeOffset at = new(2027, 1, 4, 10, 0, 0, TimeSpan.Zero);
