@@ -13,9 +13,9 @@ public static class OutputFolder
     public const string LockFileName = ".dfc.lock";
 
     /// <summary>
-    /// Creates the folders <paramref name="definition"/>'s job writes into (output, checkpoints for training, the
-    /// export folder when it exports), then locks the output folder for this process. Dispose the result when the
-    /// job has ended; a process that dies lets the lock go with it.
+    /// Makes sure the folders <paramref name="definition"/>'s job writes into can be created (output, checkpoints
+    /// for training, the export folder when it exports), creating the output folder, then locks the output folder
+    /// for this process. Dispose the result when the job has ended; a process that dies lets the lock go with it.
     /// </summary>
     /// <exception cref="PipelineRunException">A folder cannot be created (the message names its key, its path and
     /// why), or another process holds the lock.</exception>
@@ -23,15 +23,25 @@ public static class OutputFolder
     {
         ArgumentNullException.ThrowIfNull(definition);
         Create("output", definition.OutputDirectory);
-        if (definition.Kind == PipelineKind.Train)
+        // Locked first, so the folders tried below are not another job's, made a moment ago and still empty.
+        IDisposable held = Lock(definition.OutputDirectory);
+        try
         {
-            Create("checkpoint.directory", definition.Checkpoint.Directory);
+            if (definition.Kind == PipelineKind.Train)
+            {
+                Create("checkpoint.directory", definition.Checkpoint.Directory, keep: false);
+            }
+            if (definition.Export.Enabled || definition.Kind == PipelineKind.Export)
+            {
+                Create("export.directory", definition.Export.Directory, keep: false);
+            }
+            return held;
         }
-        if (definition.Export.Enabled || definition.Kind == PipelineKind.Export)
+        catch
         {
-            Create("export.directory", definition.Export.Directory);
+            held.Dispose();
+            throw;
         }
-        return Lock(definition.OutputDirectory);
     }
 
     /// <summary>
@@ -56,19 +66,26 @@ public static class OutputFolder
         }
     }
 
-    private static void Create(string key, string folder)
+    // Creates the folder, making sure of it as the job would find out only later, and removes again the folders it
+    // had to create when the job is to create them itself (a job refused later leaves no empty folders behind).
+    private static void Create(string key, string folder, bool keep = true)
     {
         string full = Path.GetFullPath(folder);
-        for (string? at = full; at is not null && !Directory.Exists(at); at = Path.GetDirectoryName(at))
+        string? existing = full;
+        for (; existing is not null && !Directory.Exists(existing); existing = Path.GetDirectoryName(existing))
         {
-            if (File.Exists(at))
+            if (File.Exists(existing))
             {
-                throw new PipelineRunException($"{key} {folder}: {at} is a file, not a folder");
+                throw new PipelineRunException($"{key} {folder}: {existing} is a file, not a folder");
             }
         }
         try
         {
             Directory.CreateDirectory(full);
+            for (string? made = full; !keep && made is not null && made != existing; made = Path.GetDirectoryName(made))
+            {
+                Directory.Delete(made);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
