@@ -10,7 +10,22 @@ namespace DataflowContrastive.Augment;
 /// </summary>
 internal static class EncodedIntegrity
 {
+    /// <summary>What <see cref="Check"/> found.</summary>
+    public enum Completeness
+    {
+        /// <summary>The structure reaches the image's end, as far as it is checked.</summary>
+        Complete,
+
+        /// <summary>The data stops before the image does.</summary>
+        Truncated,
+
+        /// <summary>The data is all there but its structure is broken.</summary>
+        Damaged,
+    }
+
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static ReadOnlySpan<byte> JpegEnd => [0xFF, 0xD9];
 
     /// <summary>The format announced by the first bytes, or null when none we know.</summary>
     public static SKEncodedImageFormat? Sniff(ReadOnlySpan<byte> data)
@@ -39,17 +54,19 @@ internal static class EncodedIntegrity
     }
 
     /// <summary>
-    /// False when the data visibly stops before the image does: a JPEG whose markers never reach the end marker,
-    /// a PNG whose chunks never reach IEND, a WebP shorter than its RIFF header says. Other formats pass here and
-    /// rely on the codec's result.
+    /// Whether the data visibly stops before the image does: a JPEG whose markers never reach the end marker, a PNG
+    /// whose chunks never reach IEND, a WebP shorter than its RIFF header says. A JPEG that does end with the end
+    /// marker but whose walk still fails is damaged, not cut: a corrupted byte pair in its scan looked like a marker
+    /// and derailed the walk. Other formats pass here and rely on the codec's result.
     /// </summary>
-    public static bool IsComplete(ReadOnlySpan<byte> data, SKEncodedImageFormat format) => format switch
+    public static Completeness Check(ReadOnlySpan<byte> data, SKEncodedImageFormat format) => format switch
     {
-        SKEncodedImageFormat.Jpeg => JpegReachesEndMarker(data),
-        SKEncodedImageFormat.Png => PngReachesEnd(data),
+        SKEncodedImageFormat.Jpeg when JpegReachesEndMarker(data) => Completeness.Complete,
+        SKEncodedImageFormat.Jpeg => data.EndsWith(JpegEnd) ? Completeness.Damaged : Completeness.Truncated,
+        SKEncodedImageFormat.Png => PngReachesEnd(data) ? Completeness.Complete : Completeness.Truncated,
         SKEncodedImageFormat.Webp => data.Length >= 8 && data.Length - 8 >= BinaryPrimitives.ReadUInt32LittleEndian(
-            data.Slice(4, 4)),
-        _ => true,
+            data.Slice(4, 4)) ? Completeness.Complete : Completeness.Truncated,
+        _ => Completeness.Complete,
     };
 
     /// <summary>

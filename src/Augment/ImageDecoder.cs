@@ -69,10 +69,15 @@ public static class ImageDecoder
             throw new ImageRejectedException(ImageRejectedException.UnsupportedFormat,
                 $"The {encoded.Length} bytes do not start like any image format we decode.");
         }
-        if (!EncodedIntegrity.IsComplete(encoded, sniffed.Value))
+        switch (EncodedIntegrity.Check(encoded, sniffed.Value))
         {
-            throw new ImageRejectedException(ImageRejectedException.Truncated,
-                $"The {sniffed} data ends before the image does ({encoded.Length} bytes).");
+            case EncodedIntegrity.Completeness.Truncated:
+                throw new ImageRejectedException(ImageRejectedException.Truncated,
+                    $"The {sniffed} data ends before the image does ({encoded.Length} bytes).");
+            case EncodedIntegrity.Completeness.Damaged:
+                throw new ImageRejectedException(ImageRejectedException.Corrupt,
+                    $"The {sniffed}'s data is damaged: it ends with the end marker ({encoded.Length} bytes), " +
+                    "but its markers do not lead there.");
         }
 
         fixed (byte* start = encoded)

@@ -251,6 +251,7 @@ public sealed class ShardColumnReader
         CancellationToken cancellationToken)
     {
         string named = Named(rowGroup, firstRow, rowCount);
+        string? column = null;
         try
         {
             ParquetRowGroupReader group = reader.OpenRowGroupReader(rowGroup);
@@ -260,6 +261,7 @@ public sealed class ShardColumnReader
             var invalidUtf8 = new List<bool[]?>(fields.Count);
             foreach (DataField field in fields)
             {
+                column = DottedPath(field);
                 object?[] values = await ReadColumnAsync(group, field, rowCount, cancellationToken);
                 invalidUtf8.Add(values is string?[] text
                     ? await ColumnValues.FindInvalidUtf8Async(group, field, text, cancellationToken)
@@ -273,7 +275,7 @@ public sealed class ShardColumnReader
         catch (Exception e) when (e is not OperationCanceledException and not ShardException)
         {
             throw new ShardException(shardPath, firstRow,
-                $"{named}: {TransientIo.Describe(e, _options.RetryCount)}", e)
+                $"{named}: {TransientIo.Describe(e, _options.RetryCount, column)}", e)
             {
                 Code = TransientIo.CodeOf(e),
             };

@@ -43,12 +43,19 @@ internal static class TransientIo
             ? ShardException.Unreadable
             : ShardException.Corrupt;
 
-    public static string Describe(Exception exception, int retryCount) => exception switch
+    /// <summary>
+    /// Words a failure to read a shard for people. With <paramref name="column"/>, the column being read when the
+    /// data turned out corrupt is named; the reader's own message (often a bare .NET one) follows as the detail.
+    /// </summary>
+    public static string Describe(Exception exception, int retryCount, string? column = null) => exception switch
     {
         FileNotFoundException or DirectoryNotFoundException => "the file does not exist",
         _ when IsTransient(exception) =>
             $"I/O failure that persisted over {retryCount + 1} attempts: {exception.Message}",
         NotSupportedException => $"unsupported or corrupt Parquet structure: {exception.Message}",
+        _ when column is not null =>
+            $"corrupt Parquet data in column {column}: its pages do not decode ({exception.GetType().Name}: " +
+            $"{exception.Message})",
         _ => $"corrupt Parquet data ({exception.GetType().Name}): {exception.Message}",
     };
 }

@@ -12,10 +12,13 @@ namespace DataflowContrastive.Host.Export;
 /// </summary>
 public sealed partial class ExportRunService(
     ExportJob job,
+    PipelineDefinition definition,
     RunOutcome outcome,
     IHostApplicationLifetime lifetime,
     ILogger<ExportRunService> logger) : JobService(outcome, lifetime, logger)
 {
+    protected override PipelineDefinition Definition => definition;
+
     protected override int StoppedExitCode => 130;
 
     protected override Task<RunSummary> RunJobAsync(CancellationToken stopping) => job.RunAsync(stopping);

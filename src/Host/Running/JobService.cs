@@ -28,11 +28,16 @@ public sealed class RunOutcome
 /// <summary>
 /// Runs one job of a pipeline file inside the host, then stops the host: the life every hosted job shares. A stop
 /// request (Ctrl+C, SIGTERM) reaches the job as cancellation; a job that stops cleanly returns its summary, one that
-/// is cut short throws and exits with <see cref="StoppedExitCode"/>. A failure is logged once, as one error.
+/// is cut short throws and exits with <see cref="StoppedExitCode"/>. A failure is logged once, as one error line of
+/// messages; an unexpected one's stack trace is logged at Debug level. Before the job starts, its folders are created
+/// and its output folder locked (<see cref="OutputFolder.Prepare"/>), so two jobs never write into one folder.
 /// </summary>
 public abstract partial class JobService(RunOutcome outcome, IHostApplicationLifetime lifetime, ILogger logger)
     : BackgroundService
 {
+    /// <summary>The pipeline whose job this is.</summary>
+    protected abstract PipelineDefinition Definition { get; }
+
     /// <summary>The exit code when a stop request cut the job short.</summary>
     protected abstract int StoppedExitCode { get; }
 
@@ -52,6 +57,7 @@ public abstract partial class JobService(RunOutcome outcome, IHostApplicationLif
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
+            using IDisposable held = OutputFolder.Prepare(Definition);
             RunSummary summary = await RunJobAsync(stop.Token);
             outcome.Summary = summary;
             outcome.ExitCode = 0;
@@ -64,13 +70,14 @@ public abstract partial class JobService(RunOutcome outcome, IHostApplicationLif
         }
         catch (Exception e) when (e is PipelineRunException or PipelineFileException)
         {
-            LogFailed(logger, e.Message, null);
+            LogFailed(logger, e.Message);
         }
 #pragma warning disable CA1031 // The service is the last place a fault can be reported before the process exits.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            LogFailed(logger, $"{e.GetType().Name}: {e.Message}", e);
+            LogFailed(logger, ExceptionMessages.Of(e));
+            LogTrace(logger, e);
         }
         finally
         {
@@ -82,5 +89,8 @@ public abstract partial class JobService(RunOutcome outcome, IHostApplicationLif
     private static partial void LogStopped(ILogger logger);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Run failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string reason, Exception? exception);
+    private static partial void LogFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "The failure in full")]
+    private static partial void LogTrace(ILogger logger, Exception exception);
 }

@@ -11,10 +11,13 @@ namespace DataflowContrastive.Host.Running;
 /// </summary>
 public sealed partial class PipelineRunService(
     PipelineJob job,
+    PipelineDefinition definition,
     RunOutcome outcome,
     IHostApplicationLifetime lifetime,
     ILogger<PipelineRunService> logger) : JobService(outcome, lifetime, logger)
 {
+    protected override PipelineDefinition Definition => definition;
+
     protected override int StoppedExitCode => 130;
 
     protected override Task<RunSummary> RunJobAsync(CancellationToken stopping) => job.RunAsync(stopping);

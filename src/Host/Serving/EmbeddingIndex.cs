@@ -63,15 +63,20 @@ public static class EmbeddingIndex
         return file?.Shards ?? [];
     }
 
-    /// <summary>Publishes <paramref name="entry"/>, replacing any entry of the same source or content.</summary>
-    public static Task PublishAsync(string exportDirectory, IndexEntry entry, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Publishes <paramref name="entry"/>, replacing any entry of the same source or content; returns the entries it
+    /// replaced.
+    /// </summary>
+    public static Task<IReadOnlyList<IndexEntry>> PublishAsync(string exportDirectory, IndexEntry entry,
+        CancellationToken cancellationToken) =>
         PublishAsync(exportDirectory, entry, DefaultLockWait, cancellationToken);
 
     /// <summary>
     /// Publishes <paramref name="entry"/>, replacing any entry of the same source or content, under the index's lock;
     /// throws <see cref="TimeoutException"/> when another holds the lock for longer than <paramref name="lockWait"/>.
+    /// Returns the entries it replaced, whose folders the caller may remove once no reader needs them.
     /// </summary>
-    public static async Task PublishAsync(string exportDirectory, IndexEntry entry, TimeSpan lockWait,
+    public static async Task<IReadOnlyList<IndexEntry>> PublishAsync(string exportDirectory, IndexEntry entry, TimeSpan lockWait,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(exportDirectory);
@@ -82,11 +87,13 @@ public static class EmbeddingIndex
         await using FileStream held = await LockAsync(Path.Combine(exportDirectory, LockFileName), lockWait,
             cancellationToken);
         List<IndexEntry> entries = [.. await ReadAsync(exportDirectory, cancellationToken)];
-        entries.RemoveAll(e => e.Source == entry.Source || e.Directory == entry.Directory);
+        IndexEntry[] replaced = [.. entries.Where(e => e.Source == entry.Source || e.Directory == entry.Directory)];
+        entries.RemoveAll(replaced.Contains);
         entries.Add(entry);
         await AtomicFile.WriteAsync(Path.Combine(exportDirectory, FileName), stream =>
             JsonSerializer.SerializeAsync(stream, new IndexFile(Format, entries), JsonOptions, cancellationToken),
             cancellationToken);
+        return replaced;
     }
 
     // Opens the lock file with no sharing, which on Linux takes an exclusive flock on it. Another holder, in this

@@ -212,7 +212,12 @@ public sealed partial class PipelineWorker
         if (result.Exported is { } exported)
         {
             _work.Place(exported);
-            await EmbeddingIndex.PublishAsync(_pipeline.Definition.Export.Directory, exported, stopping);
+            IReadOnlyList<IndexEntry> replaced =
+                await EmbeddingIndex.PublishAsync(_pipeline.Definition.Export.Directory, exported, stopping);
+            foreach (IndexEntry superseded in replaced)
+            {
+                _work.Remove(superseded, exported);
+            }
         }
         await _work.WriteSummaryAsync(result, CancellationToken.None);
         bool completed = await _ledger.CompleteAsync(lease, CancellationToken.None);
@@ -226,7 +231,11 @@ public sealed partial class PipelineWorker
 
     private async Task RejectAsync(ShardLease lease, string reason, CancellationToken stopping)
     {
-        await _ledger.RejectAsync(lease, reason, stopping);
+        if (await _ledger.RejectAsync(lease, reason, stopping))
+        {
+            // A worker that lost the lease leaves the folder alone: the shard's new holder may be writing it.
+            _work.Discard(lease);
+        }
         ServeMetrics.ShardEnded(Name, "rejected");
         LogRejected(_logger, Name, lease.Path, reason);
     }

@@ -80,7 +80,7 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
 #pragma warning restore CA1031
         {
             health.Failed(pipeline.Name, e.Message);
-            LogGaveUp(_logger, pipeline.Name, Messages(e));
+            LogGaveUp(_logger, pipeline.Name, ExceptionMessages.Of(e));
             TraceOnce(pipeline.Name, e, traced);
             return true;
         }
@@ -102,7 +102,7 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
             {
                 health.Failed(pipeline.Name, args.Outcome.Exception?.Message ?? "unknown");
                 LogRetrying(_logger, pipeline.Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds,
-                    args.Outcome.Exception is { } e ? Messages(e) : "unknown");
+                    args.Outcome.Exception is { } e ? ExceptionMessages.Of(e) : "unknown");
                 if (args.Outcome.Exception is { } failure)
                 {
                     TraceOnce(pipeline.Name, failure, traced);
@@ -120,17 +120,6 @@ public sealed partial class ServeService(ServeOptions options, ServeHealth healt
             traced.Value = true;
             LogTrace(_logger, pipeline, exception);
         }
-    }
-
-    // The message of an exception and of each inner one, outermost first.
-    private static string Messages(Exception exception)
-    {
-        var messages = new List<string>();
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            messages.Add(e.Message);
-        }
-        return string.Join(" <- ", messages);
     }
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Error,

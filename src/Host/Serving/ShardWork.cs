@@ -104,6 +104,34 @@ public sealed class ShardWork(ServedPipeline pipeline, ILoggerFactory loggers, T
     }
 
     /// <summary>
+    /// Removes the folder of an entry that a newer one replaced in the index (the shard's content changed at the same
+    /// path), unless it is the folder just published. Called once the new index is in place, so the folder is no
+    /// longer listed; a reader that read the old index just before may still find it gone.
+    /// </summary>
+    public void Remove(IndexEntry superseded, IndexEntry published)
+    {
+        ArgumentNullException.ThrowIfNull(superseded);
+        ArgumentNullException.ThrowIfNull(published);
+        string folder = Path.Combine(Definition.Export.Directory, superseded.Directory);
+        if (superseded.Directory != published.Directory && Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Removes the unpublished export of a shard that was rejected: nothing will ever publish it.</summary>
+    public void Discard(ShardLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        string partial = Path.Combine(Definition.Export.Directory,
+            ExportFolder(lease.Path, lease.ContentHash) + ".partial");
+        if (Directory.Exists(partial))
+        {
+            Directory.Delete(partial, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// Replaces <c>OUTPUT/summary.json</c> with the summary of the shard just published: its own rejections, the
     /// samples trained in its steps, and the embedding files where they are once placed.
     /// </summary>

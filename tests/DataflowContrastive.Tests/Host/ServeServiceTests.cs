@@ -162,6 +162,9 @@ public sealed class ServeServiceTests : IDisposable
         var index = ServeKit.Index(export);
         long goodRows = await ServeKit.RowsAsync(good);
         Assert.Equal([(good, goodRows), (small, 2L)], index.Select(e => (e.Source, e.Rows)));
+        // The rejected shard's unpublished export was removed with its rejection.
+        Assert.Equal(index.Select(e => Path.Combine(export, e.Directory)).Order(StringComparer.Ordinal),
+            Directory.GetDirectories(Path.Combine(export, "shards")).Order(StringComparer.Ordinal));
         string[] texts = [.. log.Entries.Select(e => e.Text)];
         Assert.Contains($"Pipeline sizes: shard {good} done: 16 samples trained, {goodRows} rows published",
             texts);
@@ -182,6 +185,29 @@ public sealed class ServeServiceTests : IDisposable
         Assert.All(files, f => Assert.StartsWith(placed + Path.DirectorySeparatorChar, f, StringComparison.Ordinal));
         Assert.All(files, f => Assert.True(File.Exists(f), f));
         Assert.Equal(Path.Combine(placed, "manifest.json"), root.GetProperty("export_manifest").GetString());
+    }
+
+    [Fact]
+    public async Task A_shard_whose_content_changes_at_its_path_replaces_its_entry_and_its_folder()
+    {
+        string folder = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
+        string shard = ServeKit.Drop(folder, "coco-cc-00000.parquet");
+        File.SetLastWriteTimeUtc(shard, DateTime.UtcNow.AddMinutes(-2));
+        ServedPipeline pipeline = ServedPipeline.Load(ServeKit.WritePipeline(_work, "changing",
+            "settle_seconds: 0, steps_per_shard: 2"));
+        var ledger = new InMemoryShardLedger(TimeProvider.System);
+        string export = Path.Combine(_work, "changing-out", "embeddings");
+
+        Assert.Equal(0, (await RunOnceAsync(pipeline, ledger, new ServeLog())).ExitCode);
+        string first = Assert.Single(ServeKit.Index(export)).Directory;
+        File.Copy(TestPaths.Repo("samples", "coco-cc", "coco-cc-00001.parquet"), shard, overwrite: true);
+        File.SetLastWriteTimeUtc(shard, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(0, (await RunOnceAsync(pipeline, ledger, new ServeLog())).ExitCode);
+
+        var index = ServeKit.Index(export);
+        string second = Assert.Single(index).Directory;
+        Assert.NotEqual(first, second);
+        Assert.Equal([Path.Combine(export, second)], Directory.GetDirectories(Path.Combine(export, "shards")));
     }
 
     [Fact]

@@ -55,6 +55,20 @@ public sealed class RowGroupRejectionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_corrupt_caption_page_is_named_by_its_column_in_the_reason()
+    {
+        string path = await WriteFourGroupsAsync("corrupt-caption.parquet", big: false);
+        await ShardReaderTests.CorruptRowGroupAsync(path, rowGroup: 1, column: 1);
+
+        List<RawSample> rows = await ReadAllAsync(path, new IngestOptions());
+
+        AssertGood(rows, [0, 1, 2, 6, 7, 8, 9, 10, 11]);
+        Assert.All(rows[3..6], bad => Assert.StartsWith(
+            "row group 1 (rows 3-5): corrupt Parquet data in column caption: its pages do not decode (", bad.Problem,
+            StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_middle_row_group_with_a_corrupt_page_rejects_its_three_rows_and_the_later_groups_are_read()
     {
         string path = await WriteFourGroupsAsync("corrupt.parquet", big: false);
