@@ -68,7 +68,7 @@ public static class ServeCommand
             try
             {
                 // As dfc run does, a folder is told apart from a file that is missing.
-                ServedPipeline pipeline = ServedPipeline.Load(PipelineFileReader.Locate(file));
+                ServedPipeline pipeline = ServedPipeline.Load(file);
                 List<PipelineFileError> problems = [.. Check(pipeline, pipelines, once)];
                 if (problems.Count > 0)
                 {

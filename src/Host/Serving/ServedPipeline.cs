@@ -29,11 +29,7 @@ public sealed class ServedPipeline
     public static ServedPipeline Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string fullPath = Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
-        {
-            throw new PipelineFileException([new PipelineFileError(fullPath, 0, 0, "", "the file does not exist")]);
-        }
+        string fullPath = PipelineFileReader.Locate(path);
         string yaml = File.ReadAllText(fullPath);
         return new ServedPipeline(PipelineFileReader.Parse(yaml, fullPath), yaml);
     }
