@@ -148,16 +148,10 @@ public sealed class PackTests : IDisposable
     [Fact]
     public async Task A_table_line_without_its_caption_field_is_left_out_with_its_line()
     {
-        string images = Path.Combine(_folder, "in");
-        Directory.CreateDirectory(images);
-        File.Copy(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"), Path.Combine(images, "rocket.jpg"));
-        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
-            "image,caption\nrocket.jpg,a rocket\nrocket.jpg\n");
         var output = new StringWriter();
         var error = new StringWriter();
 
-        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
-            Path.Combine(_folder, "out")], output, error, default);
+        int exit = await PackRocketTableAsync("image,caption\nrocket.jpg,a rocket\nrocket.jpg\n", output, error);
 
         Assert.Equal(0, exit);
         Assert.EndsWith("; left out 1 image: 1 table line short of fields", output.ToString().TrimEnd(),
@@ -169,19 +163,26 @@ public sealed class PackTests : IDisposable
     [Fact]
     public async Task A_table_with_a_quote_never_closed_is_refused_naming_the_line_where_it_opens()
     {
-        string images = Path.Combine(_folder, "in");
-        Directory.CreateDirectory(images);
-        File.Copy(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"), Path.Combine(images, "rocket.jpg"));
-        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"),
-            "image,caption\nrocket.jpg,said \"hi\" twice\nrocket.jpg,\"unclosed quote\nrocket.jpg,x\n");
         var error = new StringWriter();
 
-        int exit = await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
-            Path.Combine(_folder, "out")], TextWriter.Null, error, default);
+        int exit = await PackRocketTableAsync(
+            "image,caption\nrocket.jpg,said \"hi\" twice\nrocket.jpg,\"unclosed quote\nrocket.jpg,x\n", TextWriter.Null,
+            error);
 
         Assert.Equal(1, exit);
         Assert.Contains("pairs.csv, line 3: a quote opened on this line is never closed", error.ToString(),
             StringComparison.Ordinal);
+    }
+
+    // Packs a table, given as its text, of lines naming rocket.jpg, which lies beside it.
+    private async Task<int> PackRocketTableAsync(string table, TextWriter output, TextWriter error)
+    {
+        string images = Path.Combine(_folder, "in");
+        Directory.CreateDirectory(images);
+        File.Copy(TestPaths.Shared("data", "skimage-clip", "rocket.jpg"), Path.Combine(images, "rocket.jpg"));
+        await File.WriteAllTextAsync(Path.Combine(images, "pairs.csv"), table);
+        return await PackCommand.RunAsync(["--table", Path.Combine(images, "pairs.csv"), "--out",
+            Path.Combine(_folder, "out")], output, error, default);
     }
 
     [Fact]
