@@ -325,7 +325,8 @@ public sealed partial class PipelineJob
         JsonSerializer.Serialize(definition, SettingsJsonOptions);
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Information,
-        Message = "No checkpoint to resume: the rejects of an earlier run in this output folder were moved to {Folder}")]
+        Message = "No checkpoint to resume: the rejects of an earlier run in this output folder were moved to " +
+            "{Folder}")]
     private static partial void LogSetAside(ILogger logger, string folder);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information,

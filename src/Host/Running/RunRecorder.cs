@@ -66,8 +66,8 @@ public sealed partial class RunRecorder : IAsyncDisposable
     /// A recorder for a run that can be resumed: rejections go into numbered parts in <paramref name="directory"/>,
     /// each named by its number and a random token of this recorder's (<c>part-00000-1f2e3d4c.parquet</c>, ...), so
     /// that recorders of several processes can share the folder, and <see cref="SealPartAsync"/> completes the
-    /// current part whenever the run writes a checkpoint. Parts already there, from an earlier and perhaps killed process of the same run, are read
-    /// back first, so their rejections stay counted and are never recorded twice.
+    /// current part whenever the run writes a checkpoint. Parts already there, from an earlier and perhaps killed
+    /// process of the same run, are read back first, so their rejections stay counted and are never recorded twice.
     /// </summary>
     public static async Task<RunRecorder> OpenPartsAsync(string directory, ILogger logger,
         CancellationToken cancellationToken)

@@ -76,8 +76,8 @@ public static class EmbeddingIndex
     /// throws <see cref="TimeoutException"/> when another holds the lock for longer than <paramref name="lockWait"/>.
     /// Returns the entries it replaced, whose folders the caller may remove once no reader needs them.
     /// </summary>
-    public static async Task<IReadOnlyList<IndexEntry>> PublishAsync(string exportDirectory, IndexEntry entry, TimeSpan lockWait,
-        CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<IndexEntry>> PublishAsync(string exportDirectory, IndexEntry entry,
+        TimeSpan lockWait, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(exportDirectory);
         ArgumentNullException.ThrowIfNull(entry);

@@ -97,7 +97,9 @@ public sealed class CheckpointStore
         return checkpoints.Count == 0 ? null : Load(trainer, checkpoints[^1]);
     }
 
-    /// <summary>True when <paramref name="directory"/> holds a complete checkpoint; the folder is not created.</summary>
+    /// <summary>
+    /// True when <paramref name="directory"/> holds a complete checkpoint; the folder is not created.
+    /// </summary>
     public static bool HasCheckpoint(string directory) =>
         Directory.Exists(directory) && Directory.EnumerateDirectories(directory, Prefix + "*")
             .Any(path => ParseStep(Path.GetFileName(path)) >= 0);
