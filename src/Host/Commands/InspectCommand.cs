@@ -156,7 +156,8 @@ public static class InspectCommand
         private static void CheckRejects(string path)
         {
             string full = Path.GetFullPath(path);
-            if (Directory.Exists(full))
+            // A path ending in a separator names a folder, whether it exists yet or not.
+            if (Directory.Exists(full) || Path.EndsInDirectorySeparator(path))
             {
                 throw new ArgumentException($"--rejects names a folder, {full}; name the Parquet file to write " +
                     $"(such as {Path.Combine(full, "rejects.parquet")})");

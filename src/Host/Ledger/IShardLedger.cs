@@ -24,7 +24,8 @@ public interface IShardLedger : IAsyncDisposable
 
     /// <summary>
     /// Extends a lease still held by its worker; false when it was lost (expired and taken by another). A lease that
-    /// expired but that no other worker has taken yet is still held.
+    /// expired but that no other worker has taken yet is still held. A <paramref name="leaseFor"/> of zero lets the
+    /// lease go: the shard can be leased again at once, by this worker or another.
     /// </summary>
     Task<bool> RenewAsync(ShardLease lease, TimeSpan leaseFor, CancellationToken cancellation);
 

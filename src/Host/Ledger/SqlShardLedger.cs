@@ -96,7 +96,7 @@ public abstract class SqlShardLedger : IShardLedger
     public Task<bool> RenewAsync(ShardLease lease, TimeSpan leaseFor, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(leaseFor, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(leaseFor, TimeSpan.Zero);
         DateTimeOffset expires = _time.GetUtcNow() + leaseFor;
         return UpdateHeldAsync(lease, "lease_expires_at = @expires", cancellation, ("expires", TimeValue(expires)));
     }

@@ -129,6 +129,22 @@ public sealed class InspectCommandTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(rejects));
     }
 
+    // A new folder named with a trailing separator is a folder too, though it does not exist yet: nothing is made.
+    [Fact]
+    public async Task A_rejects_path_ending_in_a_separator_is_refused_as_a_folder_and_nothing_is_created()
+    {
+        MixedFolder folder = await MixedFolder.CreateAsync(Path.Combine(_work, "shards"));
+        string rejects = Path.Combine(_work, "new") + Path.DirectorySeparatorChar;
+
+        (int exitCode, string output, string error) = await InspectWithErrorsAsync("--rejects", rejects, folder.Path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(output);
+        Assert.StartsWith($"dfc inspect: --rejects names a folder, {rejects}; name the Parquet file to write", error,
+            StringComparison.Ordinal);
+        Assert.False(Directory.Exists(rejects));
+    }
+
     [Fact]
     public async Task A_rejects_path_under_a_file_is_refused_before_any_row_is_read()
     {

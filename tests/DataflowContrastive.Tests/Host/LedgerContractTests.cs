@@ -193,6 +193,23 @@ public abstract class LedgerContractTests : IAsyncLifetime
         Assert.Equal(ShardState.New, (await Ledger.ListAsync(otherPipeline, default))[0].State);
     }
 
+    // A worker whose pass failed for a reason not the shard's lets its lease go, so the retried pass, or another
+    // worker, takes the shard up at once instead of waiting for the lease to expire.
+    [Fact]
+    public async Task A_lease_renewed_for_no_time_is_let_go_and_leased_again_at_once()
+    {
+        await Ledger.RecordSeenAsync(Pipeline, [Shard("a.parquet", "aa")], default);
+        ShardLease first = (await LeaseAsync("w1"))!;
+
+        Assert.True(await Ledger.RenewAsync(first, TimeSpan.Zero, default));
+        ShardLease again = Assert.IsType<ShardLease>(await LeaseAsync("w2"));
+
+        Assert.Equal(first.Id, again.Id);
+        Assert.False(await Ledger.RenewAsync(first, Minute, default));
+        Assert.Equal((ShardState.InProgress, "w2", 2), (await ListAsync()).Select(e => (e.State, e.Worker, e.Attempts))
+            .Single());
+    }
+
     [Fact]
     public async Task Leasing_checks_its_arguments()
     {
@@ -200,6 +217,8 @@ public abstract class LedgerContractTests : IAsyncLifetime
             Ledger.TryLeaseAsync(Pipeline, "w1", TimeSpan.Zero, default));
         await Assert.ThrowsAsync<ArgumentException>(() => Ledger.TryLeaseAsync(Pipeline, " ", Minute, default));
         await Assert.ThrowsAsync<ArgumentException>(() => Ledger.RecordSeenAsync("", [], default));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Ledger.RenewAsync(
+            new ShardLease(1, Pipeline, "a.parquet", "aa", "w1", Start), TimeSpan.FromSeconds(-1), default));
     }
 
     [Fact]

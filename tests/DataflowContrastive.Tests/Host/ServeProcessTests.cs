@@ -51,6 +51,34 @@ public sealed class ServeProcessTests : IDisposable
         Assert.Equal(2, Directory.GetDirectories(Out("watched", "embeddings", "shards")).Length);
     }
 
+    // A pass that fails for a reason not the shard's (here an export folder under a regular file) lets the shard's
+    // lease go, so each retry takes the shard up again at once; each failure names its real cause, and --once gives
+    // up after two retries with exit code 1, leaving the shard to a later run.
+    [Fact]
+    public async Task A_shard_whose_work_fails_is_let_go_for_each_retry_and_the_cause_is_told()
+    {
+        string shard = ServeKit.Drop(Directory.CreateDirectory(Path.Combine(_work, "in")).FullName,
+            "coco-cc-00000.parquet");
+        string pipeline = ServeKit.WritePipeline(_work, "blocked",
+            "retry_delay_seconds: 1, settle_seconds: 0, steps_per_shard: 2");
+        await File.WriteAllTextAsync(Path.Combine(_work, "afile"), "");
+        await File.AppendAllTextAsync(pipeline, "\nexport: { directory: afile/emb }\n");
+
+        using Process dfc = ServeKit.StartDfc("serve", pipeline, "--once");
+        (List<string> lines, Task _) = ServeKit.Watch(dfc, "never");
+        await dfc.WaitForExitAsync().WaitAsync(Patience);
+
+        string output;
+        lock (lines)
+        {
+            output = string.Join('\n', lines);
+        }
+        Assert.True(dfc.ExitCode == 1, output);
+        Assert.Equal(3, lines.Count(l => l.Contains(Path.Combine(_work, "afile", "emb"), StringComparison.Ordinal)
+            && l.Contains("Pipeline blocked", StringComparison.Ordinal)));
+        Assert.Equal([(shard, ShardState.InProgress, 3)], await ServeKit.LedgerAsync(pipeline));
+    }
+
     [Fact]
     public async Task A_service_killed_in_the_middle_of_a_shard_finishes_it_exactly_once_after_a_restart()
     {

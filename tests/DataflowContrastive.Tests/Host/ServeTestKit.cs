@@ -182,8 +182,12 @@ public sealed class InMemoryShardLedger(TimeProvider time) : IShardLedger
         }
     }
 
-    public Task<bool> RenewAsync(ShardLease lease, TimeSpan leaseFor, CancellationToken cancellation) =>
-        Change(lease, e => e with { LeaseExpiresAt = time.GetUtcNow() + leaseFor });
+    public Task<bool> RenewAsync(ShardLease lease, TimeSpan leaseFor, CancellationToken cancellation)
+    {
+        // As the real ledgers check it, so that a caller passing what they refuse fails here too.
+        ArgumentOutOfRangeException.ThrowIfLessThan(leaseFor, TimeSpan.Zero);
+        return Change(lease, e => e with { LeaseExpiresAt = time.GetUtcNow() + leaseFor });
+    }
 
     public Task<bool> CompleteAsync(ShardLease lease, CancellationToken cancellation) =>
         Change(lease, e => e with { State = ShardState.Done, LeaseExpiresAt = null, Finished = time.GetUtcNow() });
